@@ -1,0 +1,14 @@
+/** Registers tcp_proxy under MOSN's type name. */
+
+import type { TcpProxyConfig } from "../../../config/model.ts";
+import type { NetworkFilterFactory } from "../types.ts";
+import { parseTcpProxyConfig } from "./config.ts";
+import { TcpProxy } from "./tcp_proxy.ts";
+
+export const tcpProxyFactory: NetworkFilterFactory<TcpProxyConfig> = {
+  type: "tcp_proxy",
+  parseConfig: parseTcpProxyConfig,
+  install(config, conn, deps) {
+    conn.addReadFilter(new TcpProxy(config, conn, deps));
+  },
+};

@@ -1,0 +1,179 @@
+/**
+ * The mosn.ts command line: flags → config → server. The only module that exits the process.
+ *
+ *   mosn start -c <file>      run the proxy (JSON or YAML; env MOSN_CONFIG as fallback)
+ *   mosn validate -c <file>   check a config and exit (0 valid, 2 invalid)
+ *   mosn version              print the version
+ *   mosn healthcheck [url]    exit 0 when the admin /ready answers 200 (for containers)
+ */
+
+import { parseArgs } from "node:util";
+import { ConfigError, MosnError } from "./common/errors.ts";
+import { log } from "./common/logger.ts";
+import { loadConfigFile } from "./config/load.ts";
+import type { MosnConfig } from "./config/model.ts";
+import { networkFilters } from "./filter/network/registry.ts";
+import { MosnServer } from "./server/server.ts";
+import { VERSION } from "./version.ts";
+
+const HELP = `mosn.ts ${VERSION} — MOSN-compatible proxy on Deno
+
+Usage:
+  mosn start -c <config.json|yaml>    run the proxy (env MOSN_CONFIG if -c is absent)
+  mosn validate -c <config>           check a config; exit 0 when valid, 2 when not
+  mosn version                        print the version
+  mosn healthcheck [url]              exit 0 when url (default http://127.0.0.1:34901/ready) answers 200
+
+Options:
+  -c, --config <file>   config file
+  -h, --help            this help
+
+Signals: SIGTERM = graceful stop (drain up to graceful_timeout), SIGINT = fast stop.
+`;
+
+const encoder = new TextEncoder();
+function err(text: string): void {
+  Deno.stderr.writeSync(encoder.encode(text.endsWith("\n") ? text : text + "\n"));
+}
+function out(text: string): void {
+  Deno.stdout.writeSync(encoder.encode(text.endsWith("\n") ? text : text + "\n"));
+}
+
+/** Loads and validates; on failure prints each problem with its JSON path and returns undefined. */
+async function load(file: string | undefined): Promise<MosnConfig | undefined> {
+  const path = file ?? Deno.env.get("MOSN_CONFIG");
+  if (!path) {
+    err("mosn: no config file: pass -c <file> or set MOSN_CONFIG");
+    return undefined;
+  }
+  try {
+    const { config, warnings } = await loadConfigFile(path, { networkFilters });
+    for (const w of warnings) log.warn("config: " + w.message, { path: w.path, file: path });
+    return config;
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      err(`mosn: invalid config ${path}:`);
+      for (const i of e.issues) err(`  ${i.path || "$"}: ${i.message}`);
+      return undefined;
+    }
+    throw e;
+  }
+}
+
+function setUpLogging(config: MosnConfig): void {
+  const s = config.servers[0];
+  if (!s) return;
+  log.setLevel(s.defaultLogLevel);
+  const p = s.defaultLogPath;
+  if (p && p !== "stderr") {
+    if (p === "stdout") {
+      log.setSink((line) => Deno.stdout.writeSync(encoder.encode(line)));
+      return;
+    }
+    const f = Deno.openSync(p, { append: true, create: true });
+    log.setSink((line) => {
+      try {
+        f.writeSync(encoder.encode(line));
+      } catch { /* disk full: never fatal */ }
+    });
+  }
+}
+
+async function start(file: string | undefined): Promise<number> {
+  const config = await load(file);
+  if (!config) return 2;
+  setUpLogging(config);
+  const server = new MosnServer(config);
+  try {
+    server.start();
+  } catch (e) {
+    err(`mosn: ${(e as Error).message}`);
+    return 1;
+  }
+  return await new Promise<number>((resolve) => {
+    const onSignal = (mode: "graceful" | "fast", sig: string) => () => {
+      log.info("signal received", { signal: sig });
+      server.stop(mode).then(() => resolve(0), (e) => {
+        log.error("stop failed", { err: e });
+        resolve(1);
+      });
+    };
+    Deno.addSignalListener("SIGTERM", onSignal("graceful", "SIGTERM"));
+    Deno.addSignalListener("SIGINT", onSignal("fast", "SIGINT"));
+  });
+}
+
+async function healthcheck(url: string): Promise<number> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+    await res.body?.cancel();
+    return res.status === 200 ? 0 : 1;
+  } catch {
+    return 1;
+  }
+}
+
+export async function main(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        config: { type: "string", short: "c" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (e) {
+    err(`mosn: ${(e as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  const [cmd, ...rest] = parsed.positionals;
+  if (parsed.values.help || cmd === "help") {
+    out(HELP);
+    return 0;
+  }
+  switch (cmd) {
+    case "start":
+      return await start(parsed.values.config);
+    case "validate": {
+      const config = await load(parsed.values.config);
+      if (!config) return 2;
+      out(
+        `mosn: config is valid (${
+          config.servers[0]?.listeners.length ?? 0
+        } listeners, ${config.clusterManager.clusters.length} clusters)`,
+      );
+      return 0;
+    }
+    case "version":
+      out(`mosn.ts ${VERSION} (deno ${Deno.version.deno})`);
+      return 0;
+    case "healthcheck":
+      return await healthcheck(rest[0] ?? "http://127.0.0.1:34901/ready");
+    case undefined:
+      err(HELP);
+      return 2;
+    default:
+      err(`mosn: unknown command ${JSON.stringify(cmd)}\n\n${HELP}`);
+      return 2;
+  }
+}
+
+if (import.meta.main) {
+  // A stray rejection in one connection must never take the proxy down: log it and go on.
+  globalThis.addEventListener("unhandledrejection", (e) => {
+    e.preventDefault();
+    log.error("unhandled rejection", { err: e.reason });
+  });
+  globalThis.addEventListener("error", (e) => {
+    e.preventDefault();
+    log.error("uncaught error", { err: e.error });
+  });
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (e) {
+    err(`mosn: ${e instanceof MosnError ? `${e.code}: ` : ""}${(e as Error).message}`);
+    Deno.exit(1);
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * Prometheus text exposition (format 0.0.4) of the stats registry, answered by
+ * `GET /stats/prometheus`.
+ *
+ * - Family name: `mosn_<type>_<metric>`, characters outside `[a-zA-Z0-9_:]` replaced by `_`.
+ * - Counters end in `_total`: a metric already named `…_total` keeps its name (no
+ *   `_total_total`), any other counter gets the suffix (`connection_destroy` →
+ *   `mosn_downstream_connection_destroy_total`).
+ * - Gauges keep their name. Histograms (milliseconds, as recorded) give cumulative
+ *   `_bucket{le="…"}` samples ending with `le="+Inf"`, then `_sum` and `_count`.
+ * - The scope's labels become sample labels (names sanitized to `[a-zA-Z_][a-zA-Z0-9_]*`, values
+ *   escaped: `\` → `\\`, `"` → `\"`, newline → `\n`), sorted by name.
+ * - `# HELP` and `# TYPE` once per family; families sorted by name, samples by label set.
+ * - If two metrics of different kinds would share a family name, the later kind (counter,
+ *   gauge, histogram order) gets `_<kind>` appended so every family keeps one TYPE.
+ *
+ * ```text
+ * # HELP mosn_upstream_connection_total Connections opened in total.
+ * # TYPE mosn_upstream_connection_total counter
+ * mosn_upstream_connection_total{cluster="c1"} 3
+ * mosn_upstream_connection_total{cluster="c1",host="127.0.0.1:8080"} 2
+ * ```
+ */
+
+import type { Metric, StatsRegistry } from "./stats.ts";
+import { Counter, Gauge } from "./stats.ts";
+import { byCodeUnit } from "./stats_json.ts";
+
+/** The Content-Type of the text exposition format. */
+export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+export interface PrometheusOptions {
+  /** Family name prefix; default `"mosn"`. */
+  readonly prefix?: string;
+}
+
+type Kind = "counter" | "gauge" | "histogram";
+
+interface Sample {
+  /** Sanitized label names with their raw values, sorted by name. */
+  readonly labels: readonly [string, string][];
+  readonly metric: Metric;
+}
+
+interface Family {
+  readonly name: string;
+  readonly kind: Kind;
+  readonly help: string;
+  readonly samples: Sample[];
+}
+
+/** What MOSN's well-known metrics count, for `# HELP`. */
+const HELP: Readonly<Record<string, string>> = {
+  connection_total: "Connections opened in total.",
+  connection_active: "Connections currently open.",
+  connection_destroy: "Connections closed in total.",
+  connection_con_fail: "Upstream connection attempts that failed.",
+  connection_con_timeout: "Upstream connection attempts that timed out.",
+  connection_idle_timeout: "Connections closed for being idle.",
+  bytes_read_total: "Bytes read in total.",
+  bytes_write_total: "Bytes written in total.",
+  request_total: "Requests in total.",
+  request_active: "Requests in flight.",
+  request_failed: "Requests that failed.",
+  request_timeout: "Requests that timed out.",
+  request_retry: "Request retries.",
+  request_time: "Request duration in milliseconds.",
+  request_duration_time: "Upstream request duration in milliseconds.",
+  request_pending_overflow: "Requests refused because the pending queue was full.",
+  response_success: "Responses that succeeded.",
+  response_failed: "Responses that failed.",
+};
+
+function kindOf(m: Metric): Kind {
+  return m instanceof Counter ? "counter" : m instanceof Gauge ? "gauge" : "histogram";
+}
+
+/** Replaces characters a metric name may not hold; a leading digit gets a `_` in front. */
+export function sanitizeMetricName(name: string): string {
+  const s = name.replace(/[^a-zA-Z0-9_:]/g, "_");
+  return /^[0-9]/.test(s) ? `_${s}` : s;
+}
+
+/** Replaces characters a label name may not hold; a leading digit gets a `_` in front. */
+export function sanitizeLabelName(name: string): string {
+  const s = name.replace(/[^a-zA-Z0-9_]/g, "_");
+  return /^[0-9]/.test(s) || s === "" ? `_${s}` : s;
+}
+
+/** Escapes a label value: backslash, double quote and newline. */
+export function escapeLabelValue(v: string): string {
+  return v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+}
+
+function escapeHelp(v: string): string {
+  return v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n");
+}
+
+/** A sample value as Prometheus parses it (`+Inf`, `-Inf`, `NaN` for the non-finite). */
+export function formatSampleValue(v: number): string {
+  if (Number.isNaN(v)) return "NaN";
+  if (v === Infinity) return "+Inf";
+  if (v === -Infinity) return "-Inf";
+  return String(v);
+}
+
+function renderLabels(labels: readonly [string, string][]): string {
+  if (labels.length === 0) return "";
+  return `{${labels.map(([k, v]) => `${k}="${escapeLabelValue(v)}"`).join(",")}}`;
+}
+
+function labelKey(labels: readonly [string, string][]): string {
+  return labels.map(([k, v]) => `${k}\u0000${v}`).join("\u0001");
+}
+
+function familyName(prefix: string, type: string, metric: string, kind: Kind): string {
+  const base = sanitizeMetricName(`${prefix}_${type}_${metric}`);
+  if (kind === "counter" && !base.endsWith("_total")) return `${base}_total`;
+  return base;
+}
+
+const KIND_ORDER: readonly Kind[] = ["counter", "gauge", "histogram"];
+
+function collect(reg: StatsRegistry, prefix: string): Family[] {
+  const families = new Map<string, Family>();
+  // Visit metrics in a fixed order so kind conflicts resolve the same way every time.
+  const items: { type: string; metric: string; labels: [string, string][]; m: Metric }[] = [];
+  for (const scope of reg.scopes()) {
+    const labels = Object.keys(scope.labels).sort(byCodeUnit).map((
+      k,
+    ): [string, string] => [sanitizeLabelName(k), scope.labels[k]!]);
+    for (const [metric, m] of scope.metrics) items.push({ type: scope.type, metric, labels, m });
+  }
+  items.sort((a, b) =>
+    KIND_ORDER.indexOf(kindOf(a.m)) - KIND_ORDER.indexOf(kindOf(b.m)) ||
+    byCodeUnit(a.type, b.type) || byCodeUnit(a.metric, b.metric)
+  );
+  for (const { type, metric, labels, m } of items) {
+    const kind = kindOf(m);
+    let name = familyName(prefix, type, metric, kind);
+    const existing = families.get(name);
+    if (existing && existing.kind !== kind) name = `${name}_${kind}`;
+    let fam = families.get(name);
+    if (!fam) {
+      const help = HELP[metric] ?? `MOSN ${type} metric ${metric}.`;
+      families.set(name, fam = { name, kind, help, samples: [] });
+    }
+    fam.samples.push({ labels, metric: m });
+  }
+  return [...families.values()].sort((a, b) => byCodeUnit(a.name, b.name));
+}
+
+function renderFamily(f: Family, out: string[]): void {
+  out.push(`# HELP ${f.name} ${escapeHelp(f.help)}`);
+  out.push(`# TYPE ${f.name} ${f.kind}`);
+  const samples = [...f.samples].sort((a, b) => byCodeUnit(labelKey(a.labels), labelKey(b.labels)));
+  for (const { labels, metric } of samples) {
+    if (metric instanceof Counter || metric instanceof Gauge) {
+      out.push(`${f.name}${renderLabels(labels)} ${formatSampleValue(metric.value)}`);
+      continue;
+    }
+    let cumulative = 0;
+    for (let i = 0; i < metric.buckets.length; i++) {
+      cumulative += metric.counts[i] ?? 0;
+      const le: [string, string] = ["le", formatSampleValue(metric.buckets[i]!)];
+      out.push(`${f.name}_bucket${renderLabels([...labels, le])} ${cumulative}`);
+    }
+    out.push(`${f.name}_bucket${renderLabels([...labels, ["le", "+Inf"]])} ${metric.count}`);
+    out.push(`${f.name}_sum${renderLabels(labels)} ${formatSampleValue(metric.sum)}`);
+    out.push(`${f.name}_count${renderLabels(labels)} ${metric.count}`);
+  }
+}
+
+/**
+ * Renders the registry in the Prometheus text format; "" when the registry is empty, otherwise
+ * newline-terminated.
+ *
+ * @example
+ * ```ts
+ * const reg = new StatsRegistry();
+ * reg.scope("upstream", { cluster: "c1" }).counter("connection_total").inc(3);
+ * renderPrometheus(reg);
+ * // # HELP mosn_upstream_connection_total Connections opened in total.
+ * // # TYPE mosn_upstream_connection_total counter
+ * // mosn_upstream_connection_total{cluster="c1"} 3
+ * ```
+ */
+export function renderPrometheus(reg: StatsRegistry, options: PrometheusOptions = {}): string {
+  const out: string[] = [];
+  for (const f of collect(reg, options.prefix ?? "mosn")) renderFamily(f, out);
+  return out.length === 0 ? "" : out.join("\n") + "\n";
+}

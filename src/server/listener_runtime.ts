@@ -1,0 +1,124 @@
+/** A configured listener at run time: accepts, counts, installs the network filter chain. */
+
+import { log } from "../common/logger.ts";
+import type { ListenerConfig, NetworkFilterConfig } from "../config/model.ts";
+import type { NetworkFilterFactory } from "../filter/network/types.ts";
+import type { FilterDeps } from "../filter/network/types.ts";
+import { formatAddress } from "../network/address.ts";
+import { Connection } from "../network/connection.ts";
+import { Listener } from "../network/listener.ts";
+import type { Registry } from "../common/registry.ts";
+import {
+  type DownstreamStats,
+  downstreamStats,
+  type StatsRegistry,
+} from "../observability/stats.ts";
+import type { ClusterManager } from "../upstream/types.ts";
+
+interface BoundFilter {
+  factory: NetworkFilterFactory;
+  config: unknown;
+}
+
+export class ListenerRuntime {
+  readonly config: ListenerConfig;
+  readonly connections = new Set<Connection>();
+  readonly #listener: Listener;
+  readonly #stats: DownstreamStats;
+  readonly #filters: BoundFilter[];
+  readonly #deps: FilterDeps;
+  #drainWaiters: (() => void)[] = [];
+
+  constructor(
+    config: ListenerConfig,
+    registry: Registry<NetworkFilterFactory>,
+    stats: StatsRegistry,
+    clusterManager: ClusterManager,
+  ) {
+    this.config = config;
+    this.#stats = downstreamStats(stats, config.name);
+    // MOSN serves a listener with its first filter chain; chain selection by SNI comes with TLS.
+    const chain = config.filterChains[0]?.filters ?? [];
+    this.#filters = chain.map((f: NetworkFilterConfig) => ({
+      factory: registry.get(f.type)!,
+      config: f.config,
+    }));
+    this.#deps = { clusterManager, stats, listenerName: config.name };
+    this.#listener = new Listener(config.name, config.address, (c) => this.#accept(c));
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  /** The bound address text, with the real port when 0 was configured. */
+  get boundAddress(): string {
+    const a = this.config.address;
+    if (a.kind === "tcp" && a.port === 0) return formatAddress({ ...a, port: this.#listener.port });
+    return formatAddress(a);
+  }
+
+  get port(): number {
+    return this.#listener.port;
+  }
+
+  get accepting(): boolean {
+    return this.#listener.accepting;
+  }
+
+  bind(): void {
+    this.#listener.bind();
+  }
+
+  start(): void {
+    this.#listener.start();
+  }
+
+  /** Stops accepting; open connections go on. */
+  stopAccepting(): void {
+    this.#listener.close();
+  }
+
+  /** Resolves when every open connection has closed. */
+  drained(): Promise<void> {
+    if (this.connections.size === 0) return Promise.resolve();
+    return new Promise((r) => this.#drainWaiters.push(r));
+  }
+
+  closeAll(): void {
+    for (const c of [...this.connections]) c.close("now");
+  }
+
+  #accept(raw: Deno.Conn): void {
+    const s = this.#stats;
+    const conn = new Connection(raw, {
+      idleTimeoutMs: this.config.connectionIdleTimeoutMs,
+      bufferLimitBytes: this.config.connBufferLimitBytes,
+      counters: {
+        onRead: (n) => s.bytesReadTotal.inc(n),
+        onWrite: (n) => s.bytesWriteTotal.inc(n),
+      },
+    });
+    s.connectionTotal.inc();
+    s.connectionActive.inc();
+    this.connections.add(conn);
+    conn.onClose((reason) => {
+      s.connectionActive.dec();
+      s.connectionDestroy.inc();
+      if (reason === "idle_timeout") s.idleTimeout.inc();
+      this.connections.delete(conn);
+      if (this.connections.size === 0 && this.#drainWaiters.length > 0) {
+        const w = this.#drainWaiters;
+        this.#drainWaiters = [];
+        for (const f of w) f();
+      }
+    });
+    try {
+      for (const f of this.#filters) f.factory.install(f.config, conn, this.#deps);
+      conn.start();
+    } catch (e) {
+      log.error("filter chain setup failed", { listener: this.name, err: e });
+      conn.close("now");
+    }
+  }
+}

@@ -1,0 +1,123 @@
+/** A cluster: its hosts, its balancer, and counted upstream connects to its hosts. */
+
+import { ConnectError, MosnError } from "../common/errors.ts";
+import type { ClusterConfig } from "../config/model.ts";
+import { Connection } from "../network/connection.ts";
+import { dial } from "../network/dial.ts";
+import { type StatsRegistry, type UpstreamStats, upstreamStats } from "../observability/stats.ts";
+import { HostImpl } from "./host.ts";
+import { loadBalancers } from "./lb/registry.ts";
+import type { Cluster, Host, LoadBalancer } from "./types.ts";
+
+export interface ClusterOptions {
+  /** Randomness for the balancer; defaults to Math.random. */
+  random?: () => number;
+}
+
+export class ClusterImpl implements Cluster {
+  readonly name: string;
+  readonly config: ClusterConfig;
+  readonly hosts: readonly Host[];
+  readonly lb: LoadBalancer;
+  readonly stats: UpstreamStats;
+
+  readonly #conns = new Set<Connection>();
+  #idleWaiters: (() => void)[] = [];
+  #closed = false;
+
+  /** Throws MosnError REGISTRY_UNKNOWN when `config.lbType` names no registered balancer. */
+  constructor(config: ClusterConfig, stats: StatsRegistry, options: ClusterOptions = {}) {
+    this.name = config.name;
+    this.config = config;
+    const factory = loadBalancers.get(config.lbType);
+    if (!factory) {
+      throw new MosnError(
+        "REGISTRY_UNKNOWN",
+        `cluster "${config.name}": unknown lb_type "${config.lbType}" (known: ${
+          loadBalancers.names().join(", ")
+        })`,
+      );
+    }
+    this.stats = upstreamStats(stats, { cluster: config.name });
+    this.hosts = Object.freeze(config.hosts.map((h) => new HostImpl(h, this, stats)));
+    this.lb = factory(this.hosts, options.random ?? Math.random);
+  }
+
+  /** Upstream connections opened by this cluster and not yet closed. */
+  get connectionCount(): number {
+    return this.#conns.size;
+  }
+
+  async connect(host: Host): Promise<Connection> {
+    const cs = this.stats;
+    const hs = host.stats;
+    if (this.#closed) {
+      throw new ConnectError(host.addressText, false, new Error(`cluster ${this.name} is closed`));
+    }
+    let raw: Deno.Conn;
+    try {
+      raw = await dial(host.address, this.config.connectTimeoutMs);
+    } catch (e) {
+      cs.connectionConFail.inc();
+      hs.connectionConFail.inc();
+      if (e instanceof ConnectError && e.code === "CONNECT_TIMEOUT") {
+        cs.connectionConTimeout.inc();
+        hs.connectionConTimeout.inc();
+      }
+      throw e;
+    }
+    // close() ran while we were dialing: nobody would close this socket later.
+    if (this.#closed) {
+      raw.close();
+      throw new ConnectError(host.addressText, false, new Error(`cluster ${this.name} is closed`));
+    }
+    const conn = new Connection(raw, {
+      bufferLimitBytes: this.config.connBufferLimitBytes,
+      counters: {
+        onRead(n) {
+          cs.bytesReadTotal.inc(n);
+          hs.bytesReadTotal.inc(n);
+        },
+        onWrite(n) {
+          cs.bytesWriteTotal.inc(n);
+          hs.bytesWriteTotal.inc(n);
+        },
+      },
+    });
+    cs.connectionTotal.inc();
+    hs.connectionTotal.inc();
+    cs.connectionActive.inc();
+    hs.connectionActive.inc();
+    this.#conns.add(conn);
+    conn.onClose(() => {
+      cs.connectionActive.dec();
+      hs.connectionActive.dec();
+      cs.connectionDestroy.inc();
+      hs.connectionDestroy.inc();
+      this.#conns.delete(conn);
+      if (this.#conns.size === 0) this.#notifyIdle();
+    });
+    return conn;
+  }
+
+  /**
+   * Resolves once no connection opened by this cluster is open, e.g. to forget a cluster that
+   * a config update replaced while its proxied sessions finish.
+   */
+  whenIdle(): Promise<void> {
+    if (this.#conns.size === 0) return Promise.resolve();
+    return new Promise((r) => this.#idleWaiters.push(r));
+  }
+
+  /** Closes every open upstream connection now; later connects reject. */
+  close(): void {
+    this.#closed = true;
+    for (const c of [...this.#conns]) c.close("now");
+  }
+
+  #notifyIdle(): void {
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const w of waiters) w();
+  }
+}

@@ -1,0 +1,130 @@
+/** Starts mosn.ts in-process (for filter/upstream behaviour) or as a child process (for CLI, signals, RSS). */
+
+import { networkFilters } from "../../src/filter/network/registry.ts";
+import { parseConfig } from "../../src/config/parse.ts";
+import { MosnServer } from "../../src/server/server.ts";
+import { log } from "../../src/common/logger.ts";
+import { freePort } from "./net.ts";
+
+export const REPO = new URL("../../", import.meta.url).pathname;
+export const MAIN = REPO + "src/main.ts";
+
+/** A server from a config document; admin off unless the document names an admin port. */
+export function startInProcess(doc: unknown, opts: { admin?: boolean } = {}): MosnServer {
+  const { config } = parseConfig(doc, { networkFilters });
+  // Expected failures (dead hosts, resets) log warnings; keep test output for real errors.
+  log.setLevel("ERROR");
+  const server = new MosnServer(config, {
+    noAdmin: !opts.admin,
+    logger: log,
+  });
+  server.start();
+  return server;
+}
+
+/** A minimal one-listener tcp_proxy config; listener on port 0 unless given. */
+export function tcpProxyDoc(
+  clusters: { name: string; lb_type?: string; hosts: { address: string; weight?: number }[] }[],
+  proxy: Record<string, unknown>,
+  listener: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    servers: [{
+      default_log_level: "ERROR",
+      graceful_timeout: "5s",
+      listeners: [{
+        name: "l1",
+        address: "127.0.0.1:0",
+        ...listener,
+        filter_chains: [{ filters: [{ type: "tcp_proxy", config: proxy }] }],
+      }],
+    }],
+    cluster_manager: {
+      clusters: clusters.map((c) => ({ type: "SIMPLE", connect_timeout: "1s", ...c })),
+    },
+    admin: { address: { socket_address: { address: "127.0.0.1", port_value: 0 } } },
+  };
+}
+
+export interface MosnProcess {
+  readonly child: Deno.ChildProcess;
+  readonly adminPort: number;
+  readonly stderr: () => string;
+  /** Resolves with the exit code. */
+  readonly exited: Promise<number>;
+  kill(sig?: Deno.Signal): void;
+}
+
+/**
+ * Runs `deno run src/main.ts start -c <file>` with the given document written to a temp file;
+ * waits until the admin /ready answers 200. The document's admin port is replaced by a free one.
+ */
+export async function startProcess(doc: Record<string, unknown>): Promise<MosnProcess> {
+  const adminPort = freePort();
+  const d = structuredClone(doc);
+  d.admin = { address: { socket_address: { address: "127.0.0.1", port_value: adminPort } } };
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/config.json`;
+  await Deno.writeTextFile(file, JSON.stringify(d));
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      "--unstable-net",
+      "--v8-flags=--expose-gc",
+      MAIN,
+      "start",
+      "-c",
+      file,
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let err = "";
+  const decoder = new TextDecoder();
+  const pump = (async () => {
+    for await (const c of child.stderr) err += decoder.decode(c, { stream: true });
+  })();
+  const exited = child.status.then(async (s) => {
+    await pump;
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    return s.code;
+  });
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const ok = await fetch(`http://127.0.0.1:${adminPort}/ready`).then(async (r) => {
+      await r.body?.cancel();
+      return r.status === 200;
+    }, () => false);
+    if (ok) break;
+    const done = await Promise.race([
+      exited.then(() => true),
+      new Promise((r) => setTimeout(() => r(false), 100)),
+    ]);
+    if (done || Date.now() > deadline) {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* gone */ }
+      await exited;
+      throw new Error(`mosn did not become ready:\n${err}`);
+    }
+  }
+  return {
+    child,
+    adminPort,
+    stderr: () => err,
+    exited,
+    kill(sig: Deno.Signal = "SIGTERM") {
+      try {
+        child.kill(sig);
+      } catch { /* already gone */ }
+    },
+  };
+}
+
+/** Resident set size of a process in KiB, from /proc. */
+export async function rssKiB(pid: number): Promise<number> {
+  const s = await Deno.readTextFile(`/proc/${pid}/status`);
+  const m = /VmRSS:\s+(\d+) kB/.exec(s);
+  return m ? Number(m[1]) : 0;
+}
