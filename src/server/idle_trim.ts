@@ -6,7 +6,19 @@
  * (the deno tasks pass it); without it this does nothing.
  */
 
-const PERIOD_MS = 5000;
+/** Default quiet period before a trim; env MOSN_IDLE_TRIM_MS overrides it (0 turns trims off). */
+const DEFAULT_PERIOD_MS = 5000;
+
+function periodMs(): number {
+  let v: string | undefined;
+  try {
+    v = Deno.env.get("MOSN_IDLE_TRIM_MS");
+  } catch {
+    return DEFAULT_PERIOD_MS; // no env permission
+  }
+  const n = v === undefined ? NaN : Number(v);
+  return Number.isFinite(n) && n >= 0 ? n : DEFAULT_PERIOD_MS;
+}
 
 export interface ActivityProbe {
   /** Any number that changes whenever traffic happens (bytes and connections summed). */
@@ -15,7 +27,8 @@ export interface ActivityProbe {
 
 export function startIdleTrim(probe: ActivityProbe): () => void {
   const gc = (globalThis as { gc?: () => void }).gc;
-  if (typeof gc !== "function") return () => {};
+  const period = periodMs();
+  if (typeof gc !== "function" || period === 0) return () => {};
   let last = probe.activity();
   let busySinceTrim = false;
   const timer = setInterval(() => {
@@ -29,7 +42,7 @@ export function startIdleTrim(probe: ActivityProbe): () => void {
       busySinceTrim = false;
       gc();
     }
-  }, PERIOD_MS);
+  }, period);
   Deno.unrefTimer(timer);
   return () => clearInterval(timer);
 }

@@ -59,7 +59,10 @@ export interface MosnProcess {
  * Runs `deno run src/main.ts start -c <file>` with the given document written to a temp file;
  * waits until the admin /ready answers 200. The document's admin port is replaced by a free one.
  */
-export async function startProcess(doc: Record<string, unknown>): Promise<MosnProcess> {
+export async function startProcess(
+  doc: Record<string, unknown>,
+  env: Record<string, string> = {},
+): Promise<MosnProcess> {
   const adminPort = freePort();
   const d = structuredClone(doc);
   d.admin = { address: { socket_address: { address: "127.0.0.1", port_value: adminPort } } };
@@ -79,6 +82,7 @@ export async function startProcess(doc: Record<string, unknown>): Promise<MosnPr
     ],
     stdout: "null",
     stderr: "piped",
+    env,
   }).spawn();
   let err = "";
   const decoder = new TextDecoder();

@@ -253,3 +253,37 @@ Deno.test("tcp_proxy: when no host accepts, the downstream connection is closed"
     await mosn.stop("fast");
   }
 });
+
+Deno.test("tcp_proxy: a client that stops reading stops the proxy reading upstream (backpressure)", async () => {
+  const SIZE = 256 << 20;
+  const chunk = new Uint8Array(1 << 20);
+  let sent = 0;
+  const upstream = tcpServer(async (c) => {
+    for (; sent < SIZE; sent += chunk.byteLength) await writeAll(c, chunk);
+    await (c as Deno.TcpConn).closeWrite();
+  });
+  const mosn = startInProcess(
+    tcpProxyDoc([{ name: "c", hosts: [{ address: upstream.address }] }], { cluster: "c" }),
+  );
+  try {
+    const c = await Deno.connect({ port: mosn.listenerPort("l1") });
+    await new Promise((r) => setTimeout(r, 1500)); // not reading
+    const up = [...mosn.stats.scopes()].find((x) => x.type === "upstream" && !x.labels.host)!;
+    const readWhileStalled = up.counter("bytes_read_total").value;
+    // Only socket buffers (a few MiB each way on loopback) plus one read buffer may be in flight.
+    assert.ok(readWhileStalled < 32 << 20, `proxy read ${readWhileStalled} bytes while stalled`);
+    assert.ok(sent < SIZE);
+    let total = 0;
+    const buf = new Uint8Array(1 << 20);
+    for (;;) {
+      const n = await c.read(buf);
+      if (n === null) break;
+      total += n;
+    }
+    c.close();
+    assert.equal(total, SIZE);
+  } finally {
+    await mosn.stop("fast");
+    await upstream.close();
+  }
+});
