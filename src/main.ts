@@ -12,7 +12,7 @@ import { ConfigError, MosnError } from "./common/errors.ts";
 import { log } from "./common/logger.ts";
 import { loadConfigFile } from "./config/load.ts";
 import type { MosnConfig } from "./config/model.ts";
-import { networkFilters } from "./filter/network/registry.ts";
+import { PARSE_OPTIONS } from "./server/parse_options.ts";
 import { MosnServer } from "./server/server.ts";
 import { VERSION } from "./version.ts";
 
@@ -47,7 +47,7 @@ async function load(file: string | undefined): Promise<MosnConfig | undefined> {
     return undefined;
   }
   try {
-    const { config, warnings } = await loadConfigFile(path, { networkFilters });
+    const { config, warnings } = await loadConfigFile(path, PARSE_OPTIONS);
     for (const w of warnings) log.warn("config: " + w.message, { path: w.path, file: path });
     return config;
   } catch (e) {

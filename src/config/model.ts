@@ -4,6 +4,7 @@
  */
 
 import type { LogLevel } from "../common/logger.ts";
+import type { RouterConfig } from "./router_model.ts";
 
 /** Where a listener binds or a host lives. */
 export type Address =
@@ -27,8 +28,8 @@ export interface ServerConfig {
   readonly gracefulTimeoutMs: number; // default 30 s
   readonly processor: number;
   readonly listeners: readonly ListenerConfig[];
-  /** Router configs; typed by the HTTP router (issue 3). Kept normalized but opaque here. */
-  readonly routers: readonly unknown[];
+  /** Route tables, by router_config_name. */
+  readonly routers: readonly RouterConfig[];
 }
 
 export interface ListenerConfig {
@@ -143,4 +144,20 @@ export interface TcpProxyRoute {
 export interface CidrRange {
   readonly address: string;
   readonly prefixLen: number;
+}
+
+/** Protocols the `proxy` network filter speaks. */
+export const PROXY_PROTOCOLS = ["Http1", "Http2", "Auto"] as const;
+export type ProxyProtocol = typeof PROXY_PROTOCOLS[number];
+
+/** `proxy` network filter config (the L7 proxy). */
+export interface ProxyFilterConfig {
+  readonly downstreamProtocol: ProxyProtocol;
+  readonly upstreamProtocol: ProxyProtocol;
+  readonly routerConfigName: string;
+  /** Hand bytes no codec recognises to the next network filter (e.g. tcp_proxy). */
+  readonly fallbackForUnknownProtocol: boolean;
+  /** Global request timeout when the route sets none; MOSN's default is 60 s. */
+  readonly defaultTimeoutMs: number;
+  readonly maxRequestHeadersBytes: number;
 }

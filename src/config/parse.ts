@@ -21,6 +21,7 @@ import type {
   ServerConfig,
 } from "./model.ts";
 import { CLUSTER_TYPES, LB_TYPES } from "./model.ts";
+import { parseRouters } from "./router_parse.ts";
 import { describe, isPlainObject, ObjReader, ParseContext } from "./reader.ts";
 
 /** Parses a network filter's `config`; supplied by the filter registry (config imports no filters). */
@@ -36,8 +37,17 @@ export interface NetworkFilterParsers {
   names(): string[];
 }
 
+/** Parses a stream filter's `config`; supplied by the stream filter registry. */
+export interface StreamFilterParsers {
+  get(type: string): { parseConfig(r: ObjReader): unknown } | undefined;
+  names(): string[];
+}
+
 export interface ParseOptions {
   networkFilters: NetworkFilterParsers;
+  streamFilters?: StreamFilterParsers;
+  /** Checks an access log format; returns an error message or undefined. */
+  checkAccessLogFormat?: (format: string) => string | undefined;
 }
 
 export interface ParseResult {
@@ -106,21 +116,8 @@ function parseServer(
       `expected a log level (ERROR, WARN, INFO, DEBUG, …), got ${describe(level)}`,
     );}
 
-  const routers: unknown[] = [];
-  const routerNames = new Set<string>();
-  for (const item of r.arr("routers")) {
-    const rr = ObjReader.of(r.ctx, item.value, item.path);
-    if (!rr) continue;
-    const name = rr.reqStr("router_config_name");
-    if (name && routerNames.has(name)) {
-      r.ctx.error(
-        rr.at("router_config_name"),
-        `duplicate router_config_name ${JSON.stringify(name)}`,
-      );
-    }
-    routerNames.add(name);
-    routers.push(item.value);
-  }
+  const routers = parseRouters(r.arr("routers"), r.ctx, clusterNames);
+  const routerNames = new Set(routers.map((x) => x.routerConfigName));
 
   const listeners: ListenerConfig[] = [];
   const names = new Set<string>();
@@ -221,7 +218,20 @@ function parseListener(
   for (const item of r.arr("stream_filters")) {
     const sr = ObjReader.of(r.ctx, item.value, item.path);
     if (!sr) continue;
-    streamFilters.push({ type: sr.reqStr("type"), config: sr.raw("config") });
+    const type = sr.reqStr("type");
+    const factory = type && opts.streamFilters ? opts.streamFilters.get(type) : undefined;
+    if (type && opts.streamFilters && !factory) {
+      sr.ctx.error(
+        sr.at("type"),
+        `unknown stream filter ${describe(type)} (known: ${opts.streamFilters.names().join(", ")})`,
+      );
+    }
+    let config: unknown = sr.raw("config");
+    if (factory) {
+      const cr = ObjReader.of(sr.ctx, config ?? {}, sr.at("config"));
+      config = cr ? factory.parseConfig(cr) : undefined;
+    }
+    streamFilters.push({ type: type.toLowerCase(), config });
     sr.done();
   }
 
@@ -229,7 +239,12 @@ function parseListener(
   for (const item of r.arr("access_logs")) {
     const ar = ObjReader.of(r.ctx, item.value, item.path);
     if (!ar) continue;
-    accessLogs.push({ logPath: ar.reqStr("log_path"), logFormat: ar.str("log_format", "") });
+    const logFormat = ar.str("log_format", "");
+    const bad = logFormat && opts.checkAccessLogFormat
+      ? opts.checkAccessLogFormat(logFormat)
+      : undefined;
+    if (bad) ar.ctx.error(ar.at("log_format"), bad);
+    accessLogs.push({ logPath: ar.reqStr("log_path"), logFormat });
     ar.done();
   }
 

@@ -3,7 +3,9 @@
 import { log } from "../common/logger.ts";
 import type { ListenerConfig, NetworkFilterConfig } from "../config/model.ts";
 import type { NetworkFilterFactory } from "../filter/network/types.ts";
-import type { FilterDeps } from "../filter/network/types.ts";
+import type { FilterDeps, RouterLookup } from "../filter/network/types.ts";
+import type { StreamFilterFactory } from "../filter/stream/types.ts";
+import { AccessLog } from "../observability/access_log.ts";
 import { formatAddress } from "../network/address.ts";
 import { Connection } from "../network/connection.ts";
 import { Listener } from "../network/listener.ts";
@@ -15,9 +17,13 @@ import {
 } from "../observability/stats.ts";
 import type { ClusterManager } from "../upstream/types.ts";
 
-interface BoundFilter {
-  factory: NetworkFilterFactory;
-  config: unknown;
+/** Services every listener shares. */
+export interface ListenerServices {
+  readonly registry: Registry<NetworkFilterFactory>;
+  readonly streamFilterRegistry: Registry<StreamFilterFactory>;
+  readonly stats: StatsRegistry;
+  readonly clusterManager: ClusterManager;
+  readonly routers: RouterLookup;
 }
 
 export class ListenerRuntime {
@@ -25,25 +31,35 @@ export class ListenerRuntime {
   readonly connections = new Set<Connection>();
   readonly #listener: Listener;
   readonly #stats: DownstreamStats;
-  readonly #filters: BoundFilter[];
-  readonly #deps: FilterDeps;
+  readonly #installers: ((conn: Connection) => void)[];
+  readonly accessLogs: AccessLog[];
   #drainWaiters: (() => void)[] = [];
 
-  constructor(
-    config: ListenerConfig,
-    registry: Registry<NetworkFilterFactory>,
-    stats: StatsRegistry,
-    clusterManager: ClusterManager,
-  ) {
+  /** Opens access log files (throws on an unwritable path) and prepares every filter. */
+  constructor(config: ListenerConfig, svc: ListenerServices) {
     this.config = config;
-    this.#stats = downstreamStats(stats, config.name);
+    this.#stats = downstreamStats(svc.stats, config.name);
+    this.accessLogs = config.accessLogs.map((a) =>
+      new AccessLog({ path: a.logPath, ...(a.logFormat ? { format: a.logFormat } : {}) })
+    );
+    const random = Math.random;
+    const streamFilters = config.streamFilters.map((f) =>
+      svc.streamFilterRegistry.get(f.type)!.prepare(f.config, { random })
+    );
+    const deps: FilterDeps = {
+      clusterManager: svc.clusterManager,
+      stats: svc.stats,
+      listenerName: config.name,
+      listener: config,
+      routers: svc.routers,
+      streamFilters,
+      accessLogs: this.accessLogs,
+    };
     // MOSN serves a listener with its first filter chain; chain selection by SNI comes with TLS.
     const chain = config.filterChains[0]?.filters ?? [];
-    this.#filters = chain.map((f: NetworkFilterConfig) => ({
-      factory: registry.get(f.type)!,
-      config: f.config,
-    }));
-    this.#deps = { clusterManager, stats, listenerName: config.name };
+    this.#installers = chain.map((f: NetworkFilterConfig) =>
+      svc.registry.get(f.type)!.prepare(f.config, deps)
+    );
     this.#listener = new Listener(config.name, config.address, (c) => this.#accept(c));
   }
 
@@ -114,7 +130,7 @@ export class ListenerRuntime {
       }
     });
     try {
-      for (const f of this.#filters) f.factory.install(f.config, conn, this.#deps);
+      for (const install of this.#installers) install(conn);
       conn.start();
     } catch (e) {
       log.error("filter chain setup failed", { listener: this.name, err: e });

@@ -9,6 +9,8 @@ import type { AdminSource, ListenerInfo, ServerState } from "../admin/types.ts";
 import { type AdminServer, startAdmin } from "../admin/server.ts";
 import type { MosnConfig } from "../config/model.ts";
 import { networkFilters } from "../filter/network/registry.ts";
+import { streamFilters } from "../filter/stream/registry.ts";
+import { RouterManager } from "../router/manager.ts";
 import type { NetworkFilterFactory } from "../filter/network/types.ts";
 import { StatsRegistry } from "../observability/stats.ts";
 import { ClusterManagerImpl } from "../upstream/cluster_manager.ts";
@@ -31,6 +33,7 @@ export class MosnServer implements AdminSource {
   readonly logger: Logger;
   readonly stats: StatsRegistry;
   readonly clusterManager: ClusterManagerImpl;
+  readonly routers: RouterManager;
   readonly #config: MosnConfig;
   readonly #listeners: ListenerRuntime[];
   readonly #noAdmin: boolean;
@@ -46,10 +49,15 @@ export class MosnServer implements AdminSource {
     this.stats = opts.stats ?? new StatsRegistry();
     this.#noAdmin = opts.noAdmin ?? false;
     this.clusterManager = new ClusterManagerImpl(config.clusterManager.clusters, this.stats);
-    const registry = opts.networkFilters ?? networkFilters;
-    this.#listeners = (config.servers[0]?.listeners ?? []).map(
-      (l) => new ListenerRuntime(l, registry, this.stats, this.clusterManager),
-    );
+    this.routers = new RouterManager(config.servers[0]?.routers ?? []);
+    const svc = {
+      registry: opts.networkFilters ?? networkFilters,
+      streamFilterRegistry: streamFilters,
+      stats: this.stats,
+      clusterManager: this.clusterManager,
+      routers: this.routers,
+    };
+    this.#listeners = (config.servers[0]?.listeners ?? []).map((l) => new ListenerRuntime(l, svc));
   }
 
   config(): MosnConfig {
@@ -143,6 +151,7 @@ export class MosnServer implements AdminSource {
     for (const l of this.#listeners) l.closeAll();
     this.clusterManager.close();
     await Promise.allSettled([
+      ...this.#listeners.flatMap((l) => l.accessLogs.map((a) => a.close())),
       ...(this.#admin ? [this.#admin.close()] : []),
       ...this.#demos.map((d) => d.close()),
     ]);

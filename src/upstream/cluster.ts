@@ -7,6 +7,9 @@ import { dial } from "../network/dial.ts";
 import { type StatsRegistry, type UpstreamStats, upstreamStats } from "../observability/stats.ts";
 import { HostImpl } from "./host.ts";
 import { loadBalancers } from "./lb/registry.ts";
+import { Http1Pool } from "./pool/http1_pool.ts";
+import type { ConnectionPool } from "./pool/types.ts";
+import { ResourceManager } from "./resource_manager.ts";
 import type { Cluster, Host, LoadBalancer } from "./types.ts";
 
 export interface ClusterOptions {
@@ -20,7 +23,9 @@ export class ClusterImpl implements Cluster {
   readonly hosts: readonly Host[];
   readonly lb: LoadBalancer;
   readonly stats: UpstreamStats;
+  readonly resources: ResourceManager;
 
+  readonly #pools = new Map<Host, ConnectionPool>();
   readonly #conns = new Set<Connection>();
   #idleWaiters: (() => void)[] = [];
   #closed = false;
@@ -39,8 +44,16 @@ export class ClusterImpl implements Cluster {
       );
     }
     this.stats = upstreamStats(stats, { cluster: config.name });
+    this.resources = new ResourceManager(config.circuitBreakers);
     this.hosts = Object.freeze(config.hosts.map((h) => new HostImpl(h, this, stats)));
     this.lb = factory(this.hosts, options.random ?? Math.random);
+  }
+
+  /** The HTTP/1 connection pool of `host`, created on first use. */
+  httpPool(host: Host): ConnectionPool {
+    let p = this.#pools.get(host);
+    if (!p) this.#pools.set(host, p = new Http1Pool(host, this, this.resources));
+    return p;
   }
 
   /** Upstream connections opened by this cluster and not yet closed. */
@@ -112,6 +125,7 @@ export class ClusterImpl implements Cluster {
   /** Closes every open upstream connection now; later connects reject. */
   close(): void {
     this.#closed = true;
+    for (const p of this.#pools.values()) p.close();
     for (const c of [...this.#conns]) c.close("now");
   }
 

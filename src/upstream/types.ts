@@ -3,6 +3,8 @@
 import type { Address, ClusterConfig, HostConfig } from "../config/model.ts";
 import type { Connection } from "../network/connection.ts";
 import type { UpstreamStats } from "../observability/stats.ts";
+import type { ConnectionPool } from "./pool/types.ts";
+import type { ResourceManager } from "./resource_manager.ts";
 
 /** One upstream endpoint of a cluster. */
 export interface Host {
@@ -35,6 +37,10 @@ export interface Cluster {
   readonly hosts: readonly Host[];
   readonly lb: LoadBalancer;
   readonly stats: UpstreamStats;
+  /** Circuit-breaker counters (circuit_breakers[0]). */
+  readonly resources: ResourceManager;
+  /** The HTTP/1 connection pool of one of this cluster's hosts. */
+  httpPool(host: Host): ConnectionPool;
   /**
    * Opens a connection to `host` with the cluster's connect timeout, counting cluster and host
    * connection stats. Rejects with ConnectError. The connection is not started yet.

@@ -1,6 +1,6 @@
 /** Starts mosn.ts in-process (for filter/upstream behaviour) or as a child process (for CLI, signals, RSS). */
 
-import { networkFilters } from "../../src/filter/network/registry.ts";
+import { PARSE_OPTIONS } from "../../src/server/parse_options.ts";
 import { parseConfig } from "../../src/config/parse.ts";
 import { MosnServer } from "../../src/server/server.ts";
 import { log } from "../../src/common/logger.ts";
@@ -11,7 +11,7 @@ export const MAIN = REPO + "src/main.ts";
 
 /** A server from a config document; admin off unless the document names an admin port. */
 export function startInProcess(doc: unknown, opts: { admin?: boolean } = {}): MosnServer {
-  const { config } = parseConfig(doc, { networkFilters });
+  const { config } = parseConfig(doc, PARSE_OPTIONS);
   // Expected failures (dead hosts, resets) log warnings; keep test output for real errors.
   log.setLevel("ERROR");
   const server = new MosnServer(config, {

@@ -1,6 +1,7 @@
 /** A fake AdminSource: a real StatsRegistry and Logger plus a tiny in-test ClusterManager. */
 
 import { Logger } from "../../src/common/logger.ts";
+import { ResourceManager } from "../../src/upstream/resource_manager.ts";
 import type { ClusterConfig, HostConfig, MosnConfig } from "../../src/config/model.ts";
 import type { AdminSource, ListenerInfo, ServerState } from "../../src/admin/types.ts";
 import { downstreamStats, StatsRegistry, upstreamStats } from "../../src/observability/stats.ts";
@@ -57,6 +58,10 @@ function makeCluster(reg: StatsRegistry, config: ClusterConfig): Cluster {
     lb: { chooseHost: () => hosts.find((h) => h.healthy) },
     stats: upstreamStats(reg, { cluster: config.name }),
     connect: () => Promise.reject(new Error("no connections in admin tests")),
+    resources: new ResourceManager(config.circuitBreakers),
+    httpPool: () => {
+      throw new Error("no pools in admin tests");
+    },
   };
   for (const hc of config.hosts) {
     hosts.push({

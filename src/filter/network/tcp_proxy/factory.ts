@@ -8,7 +8,7 @@ import { TcpProxy } from "./tcp_proxy.ts";
 export const tcpProxyFactory: NetworkFilterFactory<TcpProxyConfig> = {
   type: "tcp_proxy",
   parseConfig: parseTcpProxyConfig,
-  install(config, conn, deps) {
-    conn.addReadFilter(new TcpProxy(config, conn, deps));
+  prepare(config, deps) {
+    return (conn) => conn.addReadFilter(new TcpProxy(config, conn, deps));
   },
 };

@@ -1,0 +1,530 @@
+/**
+ * One downstream request through the L7 proxy, in MOSN's phases:
+ *
+ *   receive filters (BeforeRoute) → match route → (AfterRoute) → choose host → (AfterChooseHost)
+ *   → send upstream → wait → send filters → respond → access log, stats
+ *
+ * Retries happen only before the response has started downstream. The request body streams
+ * to the upstream with backpressure; its first 64 KiB are kept so an attempt can be replayed.
+ */
+
+import { log } from "../common/logger.ts";
+import {
+  type StreamFilterCallbacks,
+  StreamFilterStatus,
+  type StreamReceiverFilter,
+  type StreamSenderFilter,
+} from "../filter/stream/types.ts";
+import type { HeaderMap } from "../protocol/header_map.ts";
+import { stripHopByHop } from "../stream/http1/hop_by_hop.ts";
+import { ResponseFlag, type ResponseFlagCode, StreamInfo } from "../stream/stream_info.ts";
+import type {
+  RequestMessage,
+  RequestReceiver,
+  ResponseMessage,
+  ServerStream,
+  StreamResetReason,
+} from "../stream/types.ts";
+import type { Cluster, Host } from "../upstream/types.ts";
+import type { ProxyContext, RouteView } from "./context.ts";
+import { localReply } from "./local_reply.ts";
+import { UpstreamRequest } from "./upstream_request.ts";
+
+/** Request body kept for replay on retry; larger bodies are not retried. */
+const RETRY_BUFFER_LIMIT = 64 * 1024;
+const EMPTY = new Uint8Array(0);
+
+export class DownstreamRequest implements RequestReceiver, StreamFilterCallbacks {
+  readonly info = new StreamInfo();
+  readonly stream: ServerStream;
+  readonly ctx: ProxyContext;
+  req!: RequestMessage;
+  route: RouteView | undefined;
+  cluster: Cluster | undefined;
+  upstream: UpstreamRequest | undefined;
+
+  /** Body chunks not yet sent, or kept for replay (copies). */
+  bodyChunks: Uint8Array[] = [];
+  bodyBytes = 0;
+  /** The whole body so far fits RETRY_BUFFER_LIMIT, so another attempt can resend it. */
+  replayable = true;
+  requestEnded = false;
+  trailers: HeaderMap | undefined;
+  /** Downstream response headers sent: no retry, no local reply from here on. */
+  responseStarted = false;
+  done = false;
+  attempts = 0;
+  readonly triedHosts = new Set<Host>();
+
+  #receivers: StreamReceiverFilter[] | undefined;
+  #senders: StreamSenderFilter[] | undefined;
+  #globalTimer: ReturnType<typeof setTimeout> | undefined;
+  #perTryTimeoutMs = 0;
+  #holdForUpstream: { promise: Promise<void>; resolve: () => void } | undefined;
+  #countedRequest = false;
+
+  constructor(stream: ServerStream, ctx: ProxyContext) {
+    this.stream = stream;
+    this.ctx = ctx;
+    if (ctx.streamFilters.length > 0) {
+      this.#receivers = [];
+      this.#senders = [];
+      for (const make of ctx.streamFilters) {
+        const pair = make();
+        if (pair.receiver) this.#receivers.push(pair.receiver);
+        if (pair.sender) this.#senders.push(pair.sender);
+      }
+    }
+  }
+
+  // ---- StreamFilterCallbacks ----
+
+  get requestHeaders(): HeaderMap {
+    return this.req.headers;
+  }
+
+  sendLocalReply(status: number, body?: string, headers?: Record<string, string>): void {
+    this.#localReply(status, body ?? "", undefined, headers);
+  }
+
+  // ---- RequestReceiver (downstream events) ----
+
+  onRequestHeaders(req: RequestMessage, endStream: boolean): void {
+    this.req = req;
+    this.requestEnded = endStream;
+    const info = this.info;
+    info.protocol = req.protocol;
+    info.method = req.method;
+    info.path = req.path;
+    info.authority = req.authority;
+    info.requestHeaders = req.headers;
+    info.listenerName = this.ctx.listenerName;
+    const ds = this.ctx.downstreamStats;
+    ds.requestTotal.inc();
+    ds.requestActive.inc();
+    const r = this.#runReceivers("BeforeRoute", endStream);
+    if (r === StreamFilterStatus.Continue) this.#afterBeforeRoute();
+    else if (r !== StreamFilterStatus.Stop) {
+      r.then(
+        (s) => s === StreamFilterStatus.Continue && this.#afterBeforeRoute(),
+        (e) => this.#internalError(e),
+      );
+    }
+  }
+
+  onRequestData(chunk: Uint8Array, endStream: boolean): Promise<unknown> | undefined {
+    if (this.done) return undefined;
+    if (this.#receivers) {
+      for (const f of this.#receivers) {
+        if (
+          f.onRequestData && f.onRequestData(this, chunk, endStream) === StreamFilterStatus.Stop
+        ) {
+          return undefined;
+        }
+        if (this.done) return undefined;
+      }
+    }
+    const len = chunk.byteLength;
+    const before = this.info.bytesReceived;
+    this.info.bytesReceived = before + len;
+    if (endStream) this.requestEnded = true;
+    if (this.info.bytesReceived > RETRY_BUFFER_LIMIT) this.replayable = false;
+    const up = this.upstream;
+    if (up?.stream && up.sentBodyTo === before) {
+      // Streaming: forward straight away (zero-copy; upstream backpressure travels back).
+      if (this.replayable && len > 0) this.#keep(chunk);
+      up.sentBodyTo = this.info.bytesReceived;
+      if (endStream) up.sentEnd = true;
+      return up.stream.sendRequestData(chunk, endStream);
+    }
+    if (this.replayable) {
+      if (len > 0) this.#keep(chunk); // replayed when the upstream stream is ready
+      return undefined;
+    }
+    // Too big to keep and no upstream yet: hold this chunk (and the reader) until there is one.
+    return this.#waitUpstream().then(() => {
+      const u = this.upstream;
+      if (!u?.stream || this.done || u.sentBodyTo !== before) return;
+      u.sentBodyTo = before + len;
+      if (endStream) u.sentEnd = true;
+      return u.stream.sendRequestData(chunk, endStream);
+    });
+  }
+
+  #keep(chunk: Uint8Array): void {
+    this.bodyChunks.push(chunk.slice());
+    this.bodyBytes += chunk.byteLength;
+  }
+
+  onRequestTrailers(trailers: HeaderMap): void {
+    if (this.done) return;
+    this.requestEnded = true;
+    this.trailers = trailers;
+    const up = this.upstream;
+    if (up?.stream && up.sentBodyTo === this.info.bytesReceived && !up.sentEnd) {
+      up.sentEnd = true;
+      up.stream.sendRequestTrailers(trailers);
+    }
+  }
+
+  onResetStream(reason: StreamResetReason): void {
+    if (this.done) return;
+    this.info.setFlag(ResponseFlag.DownstreamConnectionTermination);
+    if (reason === "protocol_error") this.info.setFlag(ResponseFlag.DownstreamProtocolError);
+    this.upstream?.cancel();
+    this.#finish();
+  }
+
+  // ---- phases ----
+
+  #afterBeforeRoute(): void {
+    if (this.done) return;
+    const route = this.ctx.routes.route(this.req);
+    if (!route) {
+      this.info.setFlag(ResponseFlag.NoRouteFound);
+      this.#localReply(404, "no route\n");
+      return;
+    }
+    this.route = route;
+    this.info.routeName = route.name;
+    this.info.virtualHostName = route.virtualHostName;
+    if (route.directResponse) {
+      this.#localReply(route.directResponse.status, route.directResponse.body, route);
+      return;
+    }
+    const redirect = route.redirect?.(this.req);
+    if (redirect) {
+      this.#localReply(redirect.status, "", route, { location: redirect.location });
+      return;
+    }
+    const r = this.#runReceivers("AfterRoute", this.requestEnded);
+    if (r === StreamFilterStatus.Continue) this.#toCluster();
+    else if (r !== StreamFilterStatus.Stop) {
+      r.then(
+        (s) => s === StreamFilterStatus.Continue && this.#toCluster(),
+        (e) => this.#internalError(e),
+      );
+    }
+  }
+
+  #toCluster(): void {
+    if (this.done) return;
+    const route = this.route!;
+    const name = route.clusterName();
+    this.info.upstreamCluster = name;
+    const cluster = this.ctx.clusterManager.get(name);
+    if (!cluster) {
+      this.info.setFlag(ResponseFlag.NoHealthyUpstream);
+      this.#localReply(502, `cluster ${name} not found\n`, route);
+      return;
+    }
+    this.cluster = cluster;
+    if (!cluster.resources.requests.available) {
+      this.info.setFlag(ResponseFlag.UpstreamOverflow);
+      this.ctx.upstreamStats.cluster(cluster.name).requestPendingOverflow.inc();
+      this.#localReply(503, "upstream overflow\n", route);
+      return;
+    }
+    cluster.resources.requests.inc();
+    this.#countedRequest = true;
+
+    // Timeouts: route, overridable per request by MOSN's headers (milliseconds).
+    const h = this.req.headers;
+    let timeout = route.timeoutMs > 0 ? route.timeoutMs : this.ctx.defaultTimeoutMs;
+    const g = h.get("x-mosn-global-timeout");
+    if (g !== undefined) {
+      const ms = Number(g);
+      if (Number.isFinite(ms) && ms > 0) timeout = ms;
+      h.delete("x-mosn-global-timeout");
+    }
+    this.#perTryTimeoutMs = route.retryPolicy?.perTryTimeoutMs ?? 0;
+    const t = h.get("x-mosn-try-timeout");
+    if (t !== undefined) {
+      const ms = Number(t);
+      if (Number.isFinite(ms) && ms > 0) this.#perTryTimeoutMs = ms;
+      h.delete("x-mosn-try-timeout");
+    }
+    // 100-continue is answered here (Envoy's default); the upstream never sees Expect.
+    h.delete("expect");
+    route.applyRequest(this.req);
+    if (timeout > 0) this.#globalTimer = setTimeout(() => this.#onGlobalTimeout(), timeout);
+    this.#attempt(false);
+  }
+
+  /** Starts one upstream attempt; `fresh` asks the pool for a new connection. */
+  #attempt(fresh: boolean): void {
+    if (this.done) return;
+    const cluster = this.cluster!;
+    let host = cluster.lb.chooseHost(
+      this.triedHosts.size > 0 ? { exclude: this.triedHosts } : undefined,
+    );
+    if (!host && this.triedHosts.size > 0) host = cluster.lb.chooseHost();
+    if (!host) {
+      this.info.setFlag(ResponseFlag.NoHealthyUpstream);
+      this.#localReply(502, "no healthy upstream\n", this.route);
+      return;
+    }
+    this.attempts++;
+    this.triedHosts.add(host);
+    this.info.upstreamHost = host.addressText;
+    const r = this.#runReceivers("AfterChooseHost", this.requestEnded);
+    if (r !== StreamFilterStatus.Continue) {
+      if (r !== StreamFilterStatus.Stop) {
+        r.then(
+          (s) => s === StreamFilterStatus.Continue && this.#startUpstream(host!, fresh),
+          (e) => this.#internalError(e),
+        );
+      }
+      return;
+    }
+    this.#startUpstream(host, fresh);
+  }
+
+  #startUpstream(host: Host, fresh: boolean): void {
+    if (this.done) return;
+    const up = new UpstreamRequest(this, host, this.#perTryTimeoutMs);
+    this.upstream = up;
+    up.start(fresh);
+  }
+
+  /** Called by the attempt once its stream exists: send headers and what body there is. */
+  onUpstreamReady(up: UpstreamRequest): void {
+    const stream = up.stream!;
+    const req = this.attempts > 1 ? this.#retryRequest() : this.req;
+    const bodyless = this.requestEnded && this.info.bytesReceived === 0 && !this.trailers;
+    stream.sendRequestHeaders(req, bodyless);
+    if (bodyless) {
+      up.sentEnd = true;
+    } else {
+      // Everything received so far is in bodyChunks (kept, or held while not connected).
+      const chunks = this.bodyChunks;
+      const complete = this.bodyBytes === this.info.bytesReceived;
+      for (let i = 0; i < chunks.length; i++) {
+        const last = complete && i === chunks.length - 1 && this.requestEnded && !this.trailers;
+        stream.sendRequestData(chunks[i]!, last);
+        if (last) up.sentEnd = true;
+      }
+      up.sentBodyTo = this.bodyBytes;
+      if (complete && this.requestEnded && !up.sentEnd) {
+        if (this.trailers) stream.sendRequestTrailers(this.trailers);
+        else stream.sendRequestData(EMPTY, true);
+        up.sentEnd = true;
+      }
+      if (!this.replayable) {
+        this.bodyChunks = [];
+      }
+      this.stream.continueRequest();
+    }
+    const hold = this.#holdForUpstream;
+    this.#holdForUpstream = undefined;
+    hold?.resolve();
+  }
+
+  #retryRequest(): RequestMessage {
+    // The first attempt's stream added framing headers; start from a clean copy.
+    const headers = this.req.headers.clone();
+    stripHopByHop(headers);
+    headers.delete("content-length");
+    if (this.req.contentLength >= 0) headers.set("content-length", String(this.req.contentLength));
+    return { ...this.req, headers };
+  }
+
+  #waitUpstream(): Promise<void> {
+    if (!this.#holdForUpstream) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.#holdForUpstream = { promise, resolve };
+    }
+    return this.#holdForUpstream.promise;
+  }
+
+  /** Whether another attempt may be made after `why`. */
+  canRetry(why: "connect-failure" | "reset" | "status", status = 0): boolean {
+    if (this.done || this.responseStarted) return false;
+    const p = this.route?.retryPolicy;
+    if (!p || this.attempts > p.numRetries) return false;
+    if (!this.replayable) return false; // body too big to resend
+    if (why === "connect-failure") {
+      if (
+        !p.retryOn.has("connect-failure") && !p.retryOn.has("5xx") &&
+        !p.retryOn.has("gateway-error")
+      ) return false;
+    } else if (why === "reset") {
+      if (!p.retryOn.has("reset") && !p.retryOn.has("5xx")) return false;
+    } else {
+      const ok = (p.retryOn.has("5xx") && status >= 500) ||
+        (p.retryOn.has("gateway-error") && (status === 502 || status === 503 || status === 504)) ||
+        (p.retryOn.has("retriable-status-codes") && p.retriableStatusCodes.has(status)) ||
+        p.retriableStatusCodes.has(status);
+      if (!ok) return false;
+    }
+    const res = this.cluster!.resources.retries;
+    return res.available;
+  }
+
+  /** Schedules the next attempt after a short jittered backoff (Envoy: 25 ms base). */
+  retry(): void {
+    const cluster = this.cluster!;
+    this.info.retries++;
+    this.ctx.upstreamStats.cluster(cluster.name).requestRetry.inc();
+    cluster.resources.retries.inc();
+    const base = 25 * 2 ** Math.min(this.info.retries - 1, 4);
+    const delay = base * this.ctx.random();
+    setTimeout(() => {
+      cluster.resources.retries.dec();
+      this.#attempt(false);
+    }, delay);
+  }
+
+  /** A reused keep-alive connection failed before any response byte: try a fresh one, free. */
+  retryFresh(): boolean {
+    if (this.done || this.responseStarted || !this.replayable) return false;
+    this.attempts--;
+    this.triedHosts.delete(this.upstream!.host);
+    this.#attempt(true);
+    return true;
+  }
+
+  /** The attempt failed for good: answer with the status that fits the failure. */
+  failUpstream(flag: ResponseFlagCode, status: number, text: string): void {
+    if (this.done) return;
+    this.info.setFlag(flag);
+    if (this.info.retries > 0 && this.route?.retryPolicy) {
+      this.info.setFlag(ResponseFlag.UpstreamRetryLimitExceeded);
+    }
+    if (this.responseStarted) {
+      this.stream.reset("remote_reset");
+      this.#finish();
+      return;
+    }
+    this.#localReply(status, text, this.route);
+  }
+
+  #onGlobalTimeout(): void {
+    this.#globalTimer = undefined;
+    if (this.done) return;
+    const up = this.upstream;
+    if (this.cluster) this.ctx.upstreamStats.cluster(this.cluster.name).requestTimeout.inc();
+    if (up?.hostStats) up.hostStats.requestTimeout.inc();
+    up?.cancel();
+    this.info.setFlag(ResponseFlag.UpstreamRequestTimeout);
+    if (this.responseStarted) {
+      this.stream.reset("local_reset");
+      this.#finish();
+    } else {
+      this.#localReply(504, "upstream request timeout\n", this.route);
+    }
+  }
+
+  // ---- response path ----
+
+  sendResponseHeaders(resp: ResponseMessage, endStream: boolean): void {
+    if (this.done) return;
+    this.responseStarted = true;
+    this.route?.applyResponseHeaders(resp.headers);
+    if (this.#senders) {
+      for (const f of this.#senders) {
+        if (
+          f.onResponseHeaders &&
+          f.onResponseHeaders(this, resp.headers, endStream) === StreamFilterStatus.Stop
+        ) {
+          break;
+        }
+      }
+    }
+    this.info.responseCode = resp.status;
+    this.info.responseHeaders = resp.headers;
+    this.stream.sendResponseHeaders(resp, endStream);
+    if (endStream) this.#finish();
+  }
+
+  sendResponseData(chunk: Uint8Array, endStream: boolean): Promise<unknown> | undefined {
+    if (this.done) return undefined;
+    if (this.#senders) {
+      for (const f of this.#senders) f.onResponseData?.(this, chunk, endStream);
+    }
+    this.info.bytesSent += chunk.byteLength;
+    const p = this.stream.sendResponseData(chunk, endStream);
+    if (endStream) this.#finish();
+    return p;
+  }
+
+  sendResponseTrailers(trailers: HeaderMap): void {
+    if (this.done) return;
+    this.stream.sendResponseTrailers(trailers);
+    this.#finish();
+  }
+
+  /** After 101: the exchange became a byte tunnel; account for it as a finished request. */
+  finishTunnel(): void {
+    this.#finish();
+  }
+
+  #localReply(
+    status: number,
+    body: string,
+    route?: RouteView,
+    headers?: Record<string, string>,
+  ): void {
+    if (this.done) return;
+    if (this.responseStarted) {
+      this.stream.reset("local_reset");
+      this.#finish();
+      return;
+    }
+    this.upstream?.cancel();
+    const r = localReply(status, this.req.method === "HEAD" ? "" : body, headers);
+    route?.applyResponseHeaders(r.resp.headers);
+    const end = r.body.byteLength === 0;
+    this.sendResponseHeaders(r.resp, end);
+    if (!end) this.sendResponseData(r.body, true);
+  }
+
+  #internalError(e: unknown): void {
+    log.error("proxy: stream filter failed", { err: e });
+    this.#localReply(500, "internal error\n");
+  }
+
+  #runReceivers(
+    phase: "BeforeRoute" | "AfterRoute" | "AfterChooseHost",
+    endStream: boolean,
+    from = 0,
+  ): StreamFilterStatus | Promise<StreamFilterStatus> {
+    const list = this.#receivers;
+    if (!list) return StreamFilterStatus.Continue;
+    for (let i = from; i < list.length; i++) {
+      const f = list[i]!;
+      if ((f.phase ?? "BeforeRoute") !== phase || !f.onRequestHeaders) continue;
+      const r = f.onRequestHeaders(this, endStream);
+      if (r === StreamFilterStatus.Continue) {
+        if (this.done) return StreamFilterStatus.Stop;
+        continue;
+      }
+      if (r === StreamFilterStatus.Stop) return r;
+      return r.then((s) =>
+        s === StreamFilterStatus.Continue && !this.done
+          ? this.#runReceivers(phase, endStream, i + 1)
+          : StreamFilterStatus.Stop
+      );
+    }
+    return StreamFilterStatus.Continue;
+  }
+
+  #finish(): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.#globalTimer !== undefined) clearTimeout(this.#globalTimer);
+    const hold = this.#holdForUpstream;
+    this.#holdForUpstream = undefined;
+    hold?.resolve();
+    if (this.#countedRequest) this.cluster!.resources.requests.dec();
+    const info = this.info;
+    info.finish();
+    const ds = this.ctx.downstreamStats;
+    ds.requestActive.dec();
+    ds.requestTime.record(info.durationMs);
+    if (info.responseCode > 0) ds.byCode(info.responseCode).inc();
+    if (info.responseCode >= 500 || info.responseCode === 0) ds.requestFailed.inc();
+    for (const l of this.ctx.accessLogs) l.log(info);
+  }
+}
