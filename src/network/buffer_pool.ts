@@ -28,9 +28,13 @@ export function releaseBuffer(buf: Uint8Array): void {
   if (list.length < KEEP[c]!) list.push(buf);
 }
 
-/** The next read size: grow fast while reads fill the buffer, shrink slowly when they do not. */
+/**
+ * The next read size: grow fast while reads fill the buffer; drop to the minimum once a read
+ * comes back well short (the socket is drained), so that the read left pending on an idle
+ * connection pins 1 KiB, not 64 KiB.
+ */
 export function nextReadSize(current: number, got: number): number {
   if (got >= current && current < MAX_READ_SIZE) return current * 4;
-  if (got < current / 8 && current > MIN_READ_SIZE) return current / 4;
+  if (got < current / 4 && current > MIN_READ_SIZE) return MIN_READ_SIZE;
   return current;
 }

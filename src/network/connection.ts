@@ -61,7 +61,9 @@ export class Connection {
   readonly localHost: string;
   readonly localPort: number;
   readonly startTime: number = Date.now();
-  lastActivity: number = Date.now();
+  /** Set by I/O, cleared by the idle sweeper (src/network/idle_sweeper.ts). */
+  active = true;
+  idleMs = 0;
   bytesRead = 0;
   bytesWritten = 0;
   idleTimeoutMs: number;
@@ -70,8 +72,9 @@ export class Connection {
   readonly #filters: ReadFilter[] = [];
   readonly #counters: ConnectionCounters | undefined;
   readonly #bufferLimit: number;
-  #closeListeners: ((reason: CloseReason) => void)[] = [];
-  #watermarkListeners: ((above: boolean) => void)[] = [];
+  // Allocated on first use: an idle connection should carry as little as possible.
+  #closeListeners: ((reason: CloseReason) => void)[] | undefined;
+  #watermarkListeners: ((above: boolean) => void)[] | undefined;
 
   #readDisabled = 0;
   #resumeRead: (() => void) | undefined;
@@ -84,7 +87,7 @@ export class Connection {
   #aboveHigh = false;
   #writeEndRequested = false;
   #writeEnded = false;
-  #drainWaiters: (() => void)[] = [];
+  #drainWaiters: (() => void)[] | undefined;
 
   #closed = false;
   #closeReason: CloseReason | undefined;
@@ -130,10 +133,12 @@ export class Connection {
 
   /** Changes the idle timeout (0 = none), e.g. to tcp_proxy's own idle_timeout. */
   setIdleTimeout(ms: number): void {
+    // Staying in the sweeper's set with 0 (= none) avoids set churn when a pooled connection
+    // flips between idle and busy on every request.
     this.idleTimeoutMs = ms;
-    if (this.#closed) return;
-    if (ms > 0) idleSweeper.add(this);
-    else idleSweeper.delete(this);
+    this.idleMs = 0;
+    this.active = true;
+    if (!this.#closed && ms > 0) idleSweeper.add(this);
   }
 
   addReadFilter(f: ReadFilter): void {
@@ -142,12 +147,12 @@ export class Connection {
 
   onClose(cb: (reason: CloseReason) => void): void {
     if (this.#closed) queueMicrotask(() => cb(this.#closeReason!));
-    else this.#closeListeners.push(cb);
+    else (this.#closeListeners ??= []).push(cb);
   }
 
   /** Told when the write queue crosses the high watermark (true) or drains below low (false). */
   onWatermark(cb: (above: boolean) => void): void {
-    this.#watermarkListeners.push(cb);
+    (this.#watermarkListeners ??= []).push(cb);
   }
 
   /** Runs onNewConnection on the filters, then starts reading. */
@@ -190,7 +195,7 @@ export class Connection {
           break;
         }
         this.bytesRead += n;
-        this.lastActivity = Date.now();
+        this.active = true;
         this.#counters?.onRead?.(n);
         const r = this.#dispatch(buf.subarray(0, n), false);
         if (r !== undefined) await r;
@@ -233,7 +238,7 @@ export class Connection {
     this.#queuedBytes += data.byteLength;
     if (!this.#aboveHigh && this.#queuedBytes > this.#bufferLimit) {
       this.#aboveHigh = true;
-      for (const cb of this.#watermarkListeners) cb(true);
+      if (this.#watermarkListeners) { for (const cb of this.#watermarkListeners) cb(true); }
     }
     if (!this.#flushing) this.#flush();
   }
@@ -255,7 +260,7 @@ export class Connection {
 
   #whenDrained(): Promise<void> {
     if (!this.#flushing) return Promise.resolve();
-    return new Promise<void>((r) => this.#drainWaiters.push(r));
+    return new Promise<void>((r) => (this.#drainWaiters ??= []).push(r));
   }
 
   async #flush(): Promise<void> {
@@ -276,11 +281,11 @@ export class Connection {
         }
         this.#queuedBytes -= len;
         this.bytesWritten += len;
-        this.lastActivity = Date.now();
+        this.active = true;
         this.#counters?.onWrite?.(len);
         if (this.#aboveHigh && this.#queuedBytes <= this.#bufferLimit / 2) {
           this.#aboveHigh = false;
-          for (const cb of this.#watermarkListeners) cb(false);
+          if (this.#watermarkListeners) { for (const cb of this.#watermarkListeners) cb(false); }
         }
       }
     } catch (e) {
@@ -292,8 +297,8 @@ export class Connection {
     }
     this.#flushing = false;
     const waiters = this.#drainWaiters;
-    if (waiters.length > 0) {
-      this.#drainWaiters = [];
+    if (waiters) {
+      this.#drainWaiters = undefined;
       for (const w of waiters) w();
     }
     if (this.#writeEndRequested && !this.#writeEnded && !this.#closed) this.#endWrite();
@@ -342,7 +347,7 @@ export class Connection {
     if (this.#closed) return;
     if (mode === "flush" && this.#flushing) {
       this.#writeEndRequested = true;
-      this.#drainWaiters.push(() => this.close("now", reason));
+      (this.#drainWaiters ??= []).push(() => this.close("now", reason));
       return;
     }
     this.#closed = true;
@@ -357,10 +362,10 @@ export class Connection {
     this.#resumeRead = undefined;
     r?.();
     const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
-    for (const w of waiters) w();
-    const listeners = this.#closeListeners;
-    this.#closeListeners = [];
+    this.#drainWaiters = undefined;
+    if (waiters) { for (const w of waiters) w(); }
+    const listeners = this.#closeListeners ?? [];
+    this.#closeListeners = undefined;
     for (const cb of listeners) {
       try {
         cb(reason);

@@ -1,7 +1,12 @@
 /** One coarse timer for every connection's idle timeout, instead of a timer reset per read. */
 
+/**
+ * A connection as the sweeper sees it: I/O sets `active`; each sweep that finds it unset adds
+ * the sweep period to `idleMs`. So the hot path stores a boolean instead of reading a clock.
+ */
 interface Idle {
-  lastActivity: number;
+  active: boolean;
+  idleMs: number;
   idleTimeoutMs: number;
   close(mode: "flush" | "now", reason: "idle_timeout"): void;
 }
@@ -30,11 +35,15 @@ class IdleSweeper {
   }
 
   #sweep(): void {
-    const now = Date.now();
     for (const c of this.#items) {
-      if (c.idleTimeoutMs > 0 && now - c.lastActivity >= c.idleTimeoutMs) {
-        c.close("now", "idle_timeout");
+      if (c.active) {
+        c.active = false;
+        c.idleMs = 0;
+        continue;
       }
+      c.idleMs += SWEEP_MS;
+      // Timeout 0 = none (e.g. a pooled connection while it carries a request).
+      if (c.idleTimeoutMs > 0 && c.idleMs >= c.idleTimeoutMs) c.close("now", "idle_timeout");
     }
   }
 }

@@ -9,6 +9,7 @@
  */
 
 import { log } from "../common/logger.ts";
+import { type TimerHandle, timers } from "../common/timers.ts";
 import {
   type StreamFilterCallbacks,
   StreamFilterStatus,
@@ -34,6 +35,37 @@ import { UpstreamRequest } from "./upstream_request.ts";
 const RETRY_BUFFER_LIMIT = 64 * 1024;
 const EMPTY = new Uint8Array(0);
 
+/**
+ * One pass over the request headers for what the proxy consumes itself: MOSN's
+ * `x-mosn-global-timeout` / `x-mosn-try-timeout` (ms) and `Expect` (100-continue is answered
+ * here, Envoy's default, so the upstream never sees it). Removes them; undefined when absent.
+ */
+function takeControlHeaders(h: HeaderMap): { global: number; tryMs: number } | undefined {
+  const raw = h.raw;
+  let found: { global: number; tryMs: number } | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const n = raw[i]!;
+    const len = n.length;
+    if (len !== 6 && len !== 18 && len !== 21) continue;
+    const l = n.toLowerCase();
+    if (l === "expect") {
+      h.delete("expect");
+      i -= 2;
+      continue;
+    }
+    if (l !== "x-mosn-global-timeout" && l !== "x-mosn-try-timeout") continue;
+    const ms = Number(raw[i + 1]);
+    found ??= { global: 0, tryMs: 0 };
+    if (Number.isFinite(ms) && ms > 0) {
+      if (l === "x-mosn-try-timeout") found.tryMs = ms;
+      else found.global = ms;
+    }
+    h.delete(l);
+    i -= 2;
+  }
+  return found;
+}
+
 export class DownstreamRequest implements RequestReceiver, StreamFilterCallbacks {
   readonly info = new StreamInfo();
   readonly stream: ServerStream;
@@ -58,7 +90,7 @@ export class DownstreamRequest implements RequestReceiver, StreamFilterCallbacks
 
   #receivers: StreamReceiverFilter[] | undefined;
   #senders: StreamSenderFilter[] | undefined;
-  #globalTimer: ReturnType<typeof setTimeout> | undefined;
+  #globalTimer: TimerHandle | undefined;
   #perTryTimeoutMs = 0;
   #holdForUpstream: { promise: Promise<void>; resolve: () => void } | undefined;
   #countedRequest = false;
@@ -229,25 +261,15 @@ export class DownstreamRequest implements RequestReceiver, StreamFilterCallbacks
     this.#countedRequest = true;
 
     // Timeouts: route, overridable per request by MOSN's headers (milliseconds).
-    const h = this.req.headers;
     let timeout = route.timeoutMs > 0 ? route.timeoutMs : this.ctx.defaultTimeoutMs;
-    const g = h.get("x-mosn-global-timeout");
-    if (g !== undefined) {
-      const ms = Number(g);
-      if (Number.isFinite(ms) && ms > 0) timeout = ms;
-      h.delete("x-mosn-global-timeout");
-    }
     this.#perTryTimeoutMs = route.retryPolicy?.perTryTimeoutMs ?? 0;
-    const t = h.get("x-mosn-try-timeout");
-    if (t !== undefined) {
-      const ms = Number(t);
-      if (Number.isFinite(ms) && ms > 0) this.#perTryTimeoutMs = ms;
-      h.delete("x-mosn-try-timeout");
+    const ctl = takeControlHeaders(this.req.headers);
+    if (ctl) {
+      if (ctl.global > 0) timeout = ctl.global;
+      if (ctl.tryMs > 0) this.#perTryTimeoutMs = ctl.tryMs;
     }
-    // 100-continue is answered here (Envoy's default); the upstream never sees Expect.
-    h.delete("expect");
     route.applyRequest(this.req);
-    if (timeout > 0) this.#globalTimer = setTimeout(() => this.#onGlobalTimeout(), timeout);
+    if (timeout > 0) this.#globalTimer = timers.schedule(timeout, () => this.#onGlobalTimeout());
     this.#attempt(false);
   }
 
@@ -339,7 +361,7 @@ export class DownstreamRequest implements RequestReceiver, StreamFilterCallbacks
   }
 
   /** Whether another attempt may be made after `why`. */
-  canRetry(why: "connect-failure" | "reset" | "status", status = 0): boolean {
+  canRetry(why: "connect-failure" | "reset" | "per-try-timeout" | "status", status = 0): boolean {
     if (this.done || this.responseStarted) return false;
     const p = this.route?.retryPolicy;
     if (!p || this.attempts > p.numRetries) return false;
@@ -351,6 +373,9 @@ export class DownstreamRequest implements RequestReceiver, StreamFilterCallbacks
       ) return false;
     } else if (why === "reset") {
       if (!p.retryOn.has("reset") && !p.retryOn.has("5xx")) return false;
+    } else if (why === "per-try-timeout") {
+      const on = p.retryOn;
+      if (!on.has("per-try-timeout") && !on.has("reset") && !on.has("5xx")) return false;
     } else {
       const ok = (p.retryOn.has("5xx") && status >= 500) ||
         (p.retryOn.has("gateway-error") && (status === 502 || status === 503 || status === 504)) ||
@@ -513,7 +538,7 @@ export class DownstreamRequest implements RequestReceiver, StreamFilterCallbacks
   #finish(): void {
     if (this.done) return;
     this.done = true;
-    if (this.#globalTimer !== undefined) clearTimeout(this.#globalTimer);
+    timers.cancel(this.#globalTimer);
     const hold = this.#holdForUpstream;
     this.#holdForUpstream = undefined;
     hold?.resolve();

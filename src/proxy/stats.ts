@@ -1,5 +1,6 @@
 /** Request-level stats of the L7 proxy, in MOSN's names. */
 
+import type { Host } from "../upstream/types.ts";
 import {
   type Counter,
   type Gauge,
@@ -70,6 +71,7 @@ export function upstreamRequestStats(
 export class UpstreamStatsCache {
   readonly #reg: StatsRegistry;
   readonly #map = new Map<string, UpstreamRequestStats>();
+  readonly #hosts = new WeakMap<Host, UpstreamRequestStats>();
   constructor(reg: StatsRegistry) {
     this.#reg = reg;
   }
@@ -78,10 +80,13 @@ export class UpstreamStatsCache {
     if (!s) this.#map.set(name, s = upstreamRequestStats(this.#reg, { cluster: name }));
     return s;
   }
-  host(cluster: string, host: string): UpstreamRequestStats {
-    const key = cluster + "\u0000" + host;
-    let s = this.#map.get(key);
-    if (!s) this.#map.set(key, s = upstreamRequestStats(this.#reg, { cluster, host }));
+  /** Keyed by the Host object: no string building per request. */
+  host(host: Host): UpstreamRequestStats {
+    let s = this.#hosts.get(host);
+    if (!s) {
+      s = upstreamRequestStats(this.#reg, { cluster: host.cluster.name, host: host.addressText });
+      this.#hosts.set(host, s);
+    }
     return s;
   }
 }

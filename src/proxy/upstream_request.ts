@@ -4,6 +4,7 @@
  * downstream request retries or answers 502/503/504.
  */
 
+import { type TimerHandle, timers } from "../common/timers.ts";
 import type { HeaderMap } from "../protocol/header_map.ts";
 import { ResponseFlag } from "../stream/stream_info.ts";
 import type {
@@ -36,7 +37,7 @@ export class UpstreamRequest implements ResponseReceiver, PoolCallbacks {
   #reused = false;
   #done = false;
   #started = 0;
-  #tryTimer: ReturnType<typeof setTimeout> | undefined;
+  #tryTimer: TimerHandle | undefined;
   /** A retriable 5xx is being swallowed: its body is dropped, then the retry starts. */
   #discarding = false;
 
@@ -50,10 +51,10 @@ export class UpstreamRequest implements ResponseReceiver, PoolCallbacks {
     const cluster = this.#down.cluster!;
     const stats = this.#down.ctx.upstreamStats;
     this.#clusterStats = stats.cluster(cluster.name);
-    this.hostStats = stats.host(cluster.name, this.host.addressText);
-    this.#started = performance.now();
+    this.hostStats = stats.host(this.host);
+    this.#started = Date.now();
     if (this.#perTryTimeoutMs > 0) {
-      this.#tryTimer = setTimeout(() => this.#onTryTimeout(), this.#perTryTimeoutMs);
+      this.#tryTimer = timers.schedule(this.#perTryTimeoutMs, () => this.#onTryTimeout());
     }
     this.#cancelPool = cluster.httpPool(this.host).newStream(this, this, fresh);
   }
@@ -101,7 +102,7 @@ export class UpstreamRequest implements ResponseReceiver, PoolCallbacks {
     if (this.#done) return;
     const down = this.#down;
     if (down.info.firstUpstreamByteMs < 0) {
-      down.info.firstUpstreamByteMs = performance.now() - down.info.startMono;
+      down.info.firstUpstreamByteMs = Date.now() - down.info.startTime;
     }
     if (resp.status >= 500 || down.route?.retryPolicy?.retriableStatusCodes.has(resp.status)) {
       if (down.canRetry("status", resp.status)) {
@@ -180,13 +181,13 @@ export class UpstreamRequest implements ResponseReceiver, PoolCallbacks {
     this.hostStats!.requestTimeout.inc();
     this.cancel();
     down.info.setFlag(ResponseFlag.UpstreamRequestTimeout);
-    if (down.canRetry("reset")) down.retry();
+    if (down.canRetry("per-try-timeout")) down.retry();
     else down.failUpstream(ResponseFlag.UpstreamRequestTimeout, 504, "upstream request timeout\n");
   }
 
   #countResponse(success: boolean): void {
     if (!this.stream) return;
-    const d = performance.now() - this.#started;
+    const d = Date.now() - this.#started;
     const cs = this.#clusterStats!;
     const hs = this.hostStats!;
     if (success) {
@@ -203,7 +204,7 @@ export class UpstreamRequest implements ResponseReceiver, PoolCallbacks {
   #end(): void {
     if (this.#done) return;
     this.#done = true;
-    if (this.#tryTimer !== undefined) clearTimeout(this.#tryTimer);
+    timers.cancel(this.#tryTimer);
     if (this.stream) {
       this.host.activeRequests--;
       this.#clusterStats!.requestActive.dec();

@@ -7,7 +7,7 @@ import type { FilterDeps, RouterLookup } from "../filter/network/types.ts";
 import type { StreamFilterFactory } from "../filter/stream/types.ts";
 import { AccessLog } from "../observability/access_log.ts";
 import { formatAddress } from "../network/address.ts";
-import { Connection } from "../network/connection.ts";
+import { Connection, type ConnectionCounters } from "../network/connection.ts";
 import { Listener } from "../network/listener.ts";
 import type { Registry } from "../common/registry.ts";
 import {
@@ -32,13 +32,19 @@ export class ListenerRuntime {
   readonly #listener: Listener;
   readonly #stats: DownstreamStats;
   readonly #installers: ((conn: Connection) => void)[];
+  /** One byte-counter object for all of this listener's connections. */
+  readonly #counters: ConnectionCounters;
   readonly accessLogs: AccessLog[];
   #drainWaiters: (() => void)[] = [];
 
   /** Opens access log files (throws on an unwritable path) and prepares every filter. */
   constructor(config: ListenerConfig, svc: ListenerServices) {
     this.config = config;
-    this.#stats = downstreamStats(svc.stats, config.name);
+    const s = this.#stats = downstreamStats(svc.stats, config.name);
+    this.#counters = {
+      onRead: (n) => s.bytesReadTotal.inc(n),
+      onWrite: (n) => s.bytesWriteTotal.inc(n),
+    };
     this.accessLogs = config.accessLogs.map((a) =>
       new AccessLog({ path: a.logPath, ...(a.logFormat ? { format: a.logFormat } : {}) })
     );
@@ -110,10 +116,7 @@ export class ListenerRuntime {
     const conn = new Connection(raw, {
       idleTimeoutMs: this.config.connectionIdleTimeoutMs,
       bufferLimitBytes: this.config.connBufferLimitBytes,
-      counters: {
-        onRead: (n) => s.bytesReadTotal.inc(n),
-        onWrite: (n) => s.bytesWriteTotal.inc(n),
-      },
+      counters: this.#counters,
     });
     s.connectionTotal.inc();
     s.connectionActive.inc();

@@ -2,7 +2,7 @@
 
 import { ConnectError, MosnError } from "../common/errors.ts";
 import type { ClusterConfig } from "../config/model.ts";
-import { Connection } from "../network/connection.ts";
+import { Connection, type ConnectionCounters } from "../network/connection.ts";
 import { dial } from "../network/dial.ts";
 import { type StatsRegistry, type UpstreamStats, upstreamStats } from "../observability/stats.ts";
 import { HostImpl } from "./host.ts";
@@ -26,6 +26,7 @@ export class ClusterImpl implements Cluster {
   readonly resources: ResourceManager;
 
   readonly #pools = new Map<Host, ConnectionPool>();
+  readonly #counters = new Map<Host, ConnectionCounters>();
   readonly #conns = new Set<Connection>();
   #idleWaiters: (() => void)[] = [];
   #closed = false;
@@ -47,6 +48,27 @@ export class ClusterImpl implements Cluster {
     this.resources = new ResourceManager(config.circuitBreakers);
     this.hosts = Object.freeze(config.hosts.map((h) => new HostImpl(h, this, stats)));
     this.lb = factory(this.hosts, options.random ?? Math.random);
+  }
+
+  /** One byte-counter object per host, shared by its connections. */
+  #countersFor(host: Host): ConnectionCounters {
+    let c = this.#counters.get(host);
+    if (!c) {
+      const cs = this.stats;
+      const hs = host.stats;
+      c = {
+        onRead(n) {
+          cs.bytesReadTotal.inc(n);
+          hs.bytesReadTotal.inc(n);
+        },
+        onWrite(n) {
+          cs.bytesWriteTotal.inc(n);
+          hs.bytesWriteTotal.inc(n);
+        },
+      };
+      this.#counters.set(host, c);
+    }
+    return c;
   }
 
   /** The HTTP/1 connection pool of `host`, created on first use. */
@@ -86,16 +108,7 @@ export class ClusterImpl implements Cluster {
     }
     const conn = new Connection(raw, {
       bufferLimitBytes: this.config.connBufferLimitBytes,
-      counters: {
-        onRead(n) {
-          cs.bytesReadTotal.inc(n);
-          hs.bytesReadTotal.inc(n);
-        },
-        onWrite(n) {
-          cs.bytesWriteTotal.inc(n);
-          hs.bytesWriteTotal.inc(n);
-        },
-      },
+      counters: this.#countersFor(host),
     });
     cs.connectionTotal.inc();
     hs.connectionTotal.inc();

@@ -2,40 +2,41 @@
 
 import type { HeaderMap } from "../../protocol/header_map.ts";
 
-const ALWAYS = [
+const HOP = new Set([
   "connection",
   "keep-alive",
   "proxy-connection",
   "transfer-encoding",
   "upgrade",
-  "te",
-];
+]);
 
 /**
- * Removes hop-by-hop headers, including any named in `Connection`. Keeps `te: trailers`, which
- * gRPC relies on. Returns quickly when none is present (the common case).
+ * Removes hop-by-hop headers, including any named in `Connection`, in one pass over the
+ * headers. Keeps `te: trailers` (gRPC relies on it) and drops other `TE` values.
  */
 export function stripHopByHop(h: HeaderMap): void {
   const raw = h.raw;
-  let found = false;
+  let named: string[] | undefined;
+  let hit = false;
   for (let i = 0; i < raw.length; i += 2) {
     const n = raw[i]!;
-    // Cheap prefilter on length and first letter before lower-casing.
-    const c = n.charCodeAt(0) | 0x20;
-    if ((c === 0x63 || c === 0x6b || c === 0x70 || c === 0x74 || c === 0x75) && n.length <= 17) {
-      found = true;
-      break;
+    const len = n.length;
+    // Every hop-by-hop name is 2, 7, 10, 16 or 17 characters long: skip the rest unlowered.
+    if (len !== 2 && len !== 7 && len !== 10 && len !== 16 && len !== 17) continue;
+    const l = n.toLowerCase();
+    if (l === "connection") {
+      for (const token of raw[i + 1]!.split(",")) {
+        const t = token.trim().toLowerCase();
+        if (t && t !== "close" && t !== "keep-alive" && !HOP.has(t)) (named ??= []).push(t);
+      }
     }
+    if (HOP.has(l) || (l === "te" && !raw[i + 1]!.toLowerCase().includes("trailers"))) hit = true;
   }
-  if (!found) return;
-  const conn = h.get("connection");
-  if (conn) {
-    for (const token of conn.split(",")) {
-      const t = token.trim().toLowerCase();
-      if (t && t !== "close" && t !== "keep-alive") h.delete(t);
-    }
+  if (hit) {
+    for (const name of HOP) h.delete(name);
+    const te = h.get("te");
+    if (te !== undefined && !te.toLowerCase().includes("trailers")) h.delete("te");
+    else if (te !== undefined) h.set("te", "trailers");
   }
-  const te = h.get("te");
-  for (const name of ALWAYS) h.delete(name);
-  if (te !== undefined && te.toLowerCase().includes("trailers")) h.add("te", "trailers");
+  if (named) { for (const name of named) h.delete(name); }
 }

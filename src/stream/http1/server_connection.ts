@@ -208,6 +208,21 @@ class Http1ServerStream implements ServerStream {
   }
 }
 
+/** A wait for the current exchange to end; its promise exists only once someone awaits it. */
+class Turn {
+  #promise: Promise<void> | undefined;
+  #resolve: (() => void) | undefined;
+  #done = false;
+  get promise(): Promise<void> {
+    if (this.#done) return Promise.resolve();
+    return this.#promise ??= new Promise<void>((r) => (this.#resolve = r));
+  }
+  resolve(): void {
+    this.#done = true;
+    this.#resolve?.();
+  }
+}
+
 export class Http1ServerConnection implements ReadFilter, ParserHandler<RequestHead> {
   readonly conn: Connection;
   readonly #newStream: NewStreamHandler;
@@ -218,7 +233,11 @@ export class Http1ServerConnection implements ReadFilter, ParserHandler<RequestH
   /** A receiver's promise holding the current body chunk. */
   #hold: Promise<unknown> | undefined;
   /** Resolves when the current exchange completes (parsing waits for it). */
-  #turn: { promise: Promise<void>; resolve: () => void } | undefined;
+  /**
+   * Set while the parser waits for the current exchange to finish. The promise behind it is
+   * made only when bytes are actually waiting (pipelining), not for every request.
+   */
+  #turn: Turn | undefined;
   #trailersSeen = false;
   #tunnelPeer: Connection | undefined;
   #tunnelled = false;
@@ -404,10 +423,7 @@ export class Http1ServerConnection implements ReadFilter, ParserHandler<RequestH
   }
 
   #waitTurn(): void {
-    if (this.#turn) return;
-    let resolve!: () => void;
-    const promise = new Promise<void>((r) => (resolve = r));
-    this.#turn = { promise, resolve };
+    this.#turn ??= new Turn();
   }
 
   /** The current response has been fully written. */
