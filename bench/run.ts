@@ -1,17 +1,19 @@
 /**
- * Benchmark runner: `./deno task bench [--suite tcp] [--rounds N] [--duration 10s] [--quick]`.
+ * Benchmark runner: `./deno task bench [--suite tcp|http|all] [--rounds N] [--duration 10s]
+ * [--quick]`.
  *
- * Starts an nginx origin, runs the chosen suite (fresh proxy processes per row and round, load
- * on cpu0, proxy on cpu1), prints a Markdown table and rewrites the suite's section of
- * BENCHMARKS.md. Every process it starts is killed at the end, also on errors and on Ctrl-C.
+ * Starts an nginx origin, runs the chosen suite (fresh proxy processes per row and round, load on
+ * cpu0, proxy on cpu1), prints a Markdown table and rewrites the suite's section of BENCHMARKS.md;
+ * `--suite all` runs tcp, then http, each with its own origin. Every process it starts is killed
+ * at the end, also on errors and on Ctrl-C.
  *
  * Flags:
- *   --suite <name>     suite to run (default tcp; available: tcp)
+ *   --suite <name>     suite to run (default tcp; available: tcp, http, all = tcp then http)
  *   --rounds <n>       rounds, medians reported (default 3)
  *   --duration <t>     wrk duration per load, e.g. 10s (default 10s)
  *   --warmup <t>       warm-up per row before the measured loads (default 3s)
  *   --idle-conns <n>   idle connections for the memory figure (default 1000)
- *   --rows a,b         only these rows (tcp: direct,haproxy,mosn)
+ *   --rows a,b         only these rows (tcp: direct,haproxy,mosn; http: direct,haproxy,nginx,mosn)
  *   --quick            smoke run: 1 round, 3 s loads, 1 s warm-up; BENCHMARKS.md left alone
  *   --write/--no-write update BENCHMARKS.md or not (default: write unless --quick)
  *   --dir <path>       scratch folder (default a new temp folder)
@@ -33,9 +35,12 @@ import type { MachineInfo } from "./lib/procstat.ts";
 import { updateBenchmarksFile } from "./lib/report.ts";
 import { prepareScratch, REPO_ROOT, startOrigin } from "./lib/servers.ts";
 import type { Suite, SuiteOptions } from "./lib/suite.ts";
+import { httpSuite } from "./suites/http.ts";
 import { tcpSuite } from "./suites/tcp.ts";
 
-const SUITES: Record<string, Suite> = { tcp: tcpSuite };
+const SUITES: Record<string, Suite> = { tcp: tcpSuite, http: httpSuite };
+/** `--suite all` runs these, in this order. */
+const ALL = ["tcp", "http"];
 const LOAD_CPU = "0";
 const PROXY_CPU = "1";
 
@@ -111,6 +116,65 @@ function runFacts(
   ].join("\n");
 }
 
+interface RunContext {
+  procs: Procs;
+  dir: string;
+  opts: SuiteOptions;
+  machine: MachineInfo;
+  versions: Record<string, string>;
+  command: string;
+  nice: boolean;
+  write: boolean;
+}
+
+/** Runs one suite with its own origin, prints its report and rewrites its BENCHMARKS.md section. */
+async function runSuite(suite: Suite, rc: RunContext): Promise<void> {
+  const { procs, dir, opts } = rc;
+  log(
+    `suite ${suite.name}: ${opts.rounds} round(s), ${opts.durationSec} s per load; scratch ${dir}`,
+  );
+  const origin = await startOrigin(procs, dir, LOAD_CPU);
+  let report;
+  try {
+    report = await suite.run({
+      procs,
+      dir,
+      opts,
+      loadCpu: LOAD_CPU,
+      proxyCpu: PROXY_CPU,
+      originPids: [origin.pid, ...descendants(origin.pid)],
+      log,
+    });
+  } finally {
+    await procs.kill(origin);
+  }
+  const facts = runFacts(rc.machine, rc.versions, rc.command, opts, rc.nice);
+  Deno.writeTextFileSync(
+    `${dir}/results-${suite.name}.json`,
+    JSON.stringify(
+      {
+        machine: rc.machine,
+        versions: rc.versions,
+        command: rc.command,
+        opts,
+        ...report.raw as object,
+      },
+      null,
+      2,
+    ),
+  );
+  console.log(`\n## ${suite.heading}\n\n${facts}\n\n${report.console}\n`);
+  if (rc.write) {
+    const file = `${REPO_ROOT}/BENCHMARKS.md`;
+    updateBenchmarksFile(file, suite.name, suite.heading, `${facts}\n\n${report.section}`);
+    const fmt = await runQuiet(`${REPO_ROOT}/deno`, ["fmt", "-q", file], 60_000);
+    if (fmt.code !== 0) log(`warning: deno fmt BENCHMARKS.md failed: ${fmt.stderr}`);
+    log(`updated ${file} (section "${suite.heading}")`);
+  } else {
+    log("BENCHMARKS.md not updated (--quick or --no-write; pass --write to update it)");
+  }
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     args: Deno.args,
@@ -134,10 +198,13 @@ async function main(): Promise<number> {
     console.log(doc.replace(/^\/\*\*\n?/, "").replace(/^ \* ?/gm, ""));
     return 0;
   }
-  const suite = SUITES[values.suite];
-  if (!suite) {
-    throw new Error(`unknown suite ${values.suite}; available: ${Object.keys(SUITES).join(", ")}`);
+  const names = values.suite === "all" ? ALL : [values.suite];
+  if (names.some((n) => !SUITES[n])) {
+    throw new Error(
+      `unknown suite ${values.suite}; available: ${[...Object.keys(SUITES), "all"].join(", ")}`,
+    );
   }
+  const suites: Suite[] = names.map((n) => SUITES[n]!);
   const quick = values.quick;
   const opts: SuiteOptions = {
     rounds: values.rounds ? positiveInt(values.rounds, "--rounds") : quick ? 1 : 3,
@@ -151,8 +218,8 @@ async function main(): Promise<number> {
   const command = ["./deno task bench", ...resultFlags(Deno.args)].join(" ");
 
   if (Deno.build.os !== "linux") throw new Error("the benchmarks need Linux (/proc, taskset)");
-  requireTools(suite.tools);
-  await assertPortsFree(suite.ports);
+  for (const suite of suites) requireTools(suite.tools);
+  await assertPortsFree([...new Set(suites.flatMap((x) => x.ports))]);
   const machine = machineInfo();
   if (machine.nproc < 2) log("warning: fewer than 2 CPUs; load and proxy will share a core");
   await initClockTicks();
@@ -175,42 +242,13 @@ async function main(): Promise<number> {
   Deno.addSignalListener("SIGTERM", onSignal);
   globalThis.addEventListener("unload", () => procs.killAllSync());
   try {
-    log(
-      `suite ${suite.name}: ${opts.rounds} round(s), ${opts.durationSec} s per load; ` +
-        `scratch ${dir}`,
-    );
     const v = await versions();
-    const origin = await startOrigin(procs, dir, LOAD_CPU);
-    let report;
-    try {
-      report = await suite.run({
-        procs,
-        dir,
-        opts,
-        loadCpu: LOAD_CPU,
-        proxyCpu: PROXY_CPU,
-        originPids: [origin.pid, ...descendants(origin.pid)],
-        log,
-      });
-    } finally {
-      await procs.kill(origin);
+    for (const [i, suite] of suites.entries()) {
+      // the previous suite's processes are gone, but check: the ports must be ours alone
+      if (i > 0) await assertPortsFree(suite.ports);
+      await runSuite(suite, { procs, dir, opts, machine, versions: v, command, nice, write });
+      if (values.keep || values.dir) log(`raw results: ${dir}/results-${suite.name}.json`);
     }
-    const facts = runFacts(machine, v, command, opts, nice);
-    Deno.writeTextFileSync(
-      `${dir}/results-${suite.name}.json`,
-      JSON.stringify({ machine, versions: v, command, opts, ...report.raw as object }, null, 2),
-    );
-    console.log(`\n## ${suite.heading}\n\n${facts}\n\n${report.console}\n`);
-    if (write) {
-      const file = `${REPO_ROOT}/BENCHMARKS.md`;
-      updateBenchmarksFile(file, suite.name, suite.heading, `${facts}\n\n${report.section}`);
-      const fmt = await runQuiet(`${REPO_ROOT}/deno`, ["fmt", "-q", file], 60_000);
-      if (fmt.code !== 0) log(`warning: deno fmt BENCHMARKS.md failed: ${fmt.stderr}`);
-      log(`updated ${file} (section "${suite.heading}")`);
-    } else {
-      log("BENCHMARKS.md not updated (--quick or --no-write; pass --write to update it)");
-    }
-    if (values.keep || values.dir) log(`raw results: ${dir}/results-${suite.name}.json`);
     return 0;
   } catch (e) {
     failed = true;

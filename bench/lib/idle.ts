@@ -162,23 +162,25 @@ export interface IdleMemory {
 }
 
 /**
- * Reads the RSS of `pid`, opens `count` idle connections through `port` (each after one request
+ * Reads the RSS of `pid` (summed over the processes when an array: nginx master + workers), opens `count` idle connections through `port` (each after one request
  * for `path`), waits `settleMs`, reads
  * the RSS again, closes the connections and waits `afterCloseMs` for the proxy to release them.
  */
 export async function measureIdleMemory(
-  pid: number,
+  pid: number | readonly number[],
   port: number,
   count: number,
   path = "/hello",
   settleMs = 1500,
   afterCloseMs = 1000,
 ): Promise<IdleMemory> {
-  const rssBeforeKiB = readRssKiB(pid);
+  const pids = typeof pid === "number" ? [pid] : pid;
+  const rss = () => pids.reduce((t, p) => t + readRssKiB(p), 0);
+  const rssBeforeKiB = rss();
   const set = await openIdle(port, count, path);
   try {
     await sleep(settleMs);
-    const rssIdleKiB = readRssKiB(pid);
+    const rssIdleKiB = rss();
     const opened = set.conns.length;
     return {
       rssBeforeKiB,

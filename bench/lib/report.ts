@@ -6,7 +6,7 @@
 
 export const INTRO = `# Benchmarks
 
-Throughput, latency, CPU and memory of mosn.ts against direct access and against HAProxy 2.6,
+Throughput, latency, CPU and memory of mosn.ts against direct access, HAProxy 2.6 and nginx,
 measured with the harness in \`bench/\` (\`./deno task bench --suite <name>\`). Each suite below has
 its own section; the harness rewrites only the section of the suite it ran, so hand-written notes
 belong here in the intro or outside the marked sections.
@@ -29,9 +29,11 @@ so that these tables can be compared with them:
 - Rows run in the same order in every round; each figure is the median over the rounds, ratios are
   taken within a round and then the median is reported. Differences under ~15% are noise on this
   machine.
-- HAProxy runs the reference config \`bench/reference/haproxy.cfg\` (\`nbthread 1\`); mosn.ts runs
-  as \`./deno run --allow-all --unstable-net src/main.ts start -c <generated config>\` with logging at
-  ERROR.
+- HAProxy runs the reference config \`bench/reference/haproxy.cfg\` (\`nbthread 1\`); nginx as reverse
+  proxy runs \`bench/reference/nginx-proxy.conf\` (\`worker_processes 1\`, upstream keep-alive; its
+  CPU and RSS are master and worker together); mosn.ts runs as \`./deno task start\` does, with a
+  generated config and logging at ERROR:
+  \`./deno run --v8-flags=--expose-gc --allow-all --unstable-net src/main.ts start -c <config>\`.
 `;
 
 function markers(id: string): { begin: string; end: string } {

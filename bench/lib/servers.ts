@@ -1,5 +1,6 @@
 /**
- * The processes under test and around it: the nginx origin, HAProxy and mosn.ts, started from the
+ * The processes under test and around it: the nginx origin, HAProxy, nginx as reverse proxy and
+ * mosn.ts, started from the
  * reference configs in `bench/reference/` (copied from the research notes so results stay
  * comparable) with `@DIR@` replaced by the scratch folder.
  */
@@ -117,8 +118,39 @@ async function adminReady(port: number): Promise<boolean> {
 }
 
 /**
- * Starts mosn.ts (`./deno run --allow-all --unstable-net src/main.ts start -c <config>`) on `cpu`
- * and waits for `GET /ready` on the admin port to answer 200.
+ * Starts nginx as reverse proxy (reference config: `worker_processes 1`, upstream keep-alive) on
+ * `cpu` (master and worker) and waits for it to serve on :29083.
+ */
+export async function startNginxProxy(procs: Procs, dir: string, cpu: string): Promise<Spawned> {
+  const p = procs.spawn("nginx-proxy", "nginx", [
+    "-p",
+    dir,
+    "-e",
+    `${dir}/logs/nginx-proxy.err`,
+    "-c",
+    `${dir}/nginx-proxy.conf`,
+  ], { cpu });
+  await waitFor(
+    `nginx as reverse proxy on :${PORTS.nginxProxy}`,
+    () => portOpen(PORTS.nginxProxy),
+    p,
+    10_000,
+  );
+  return p;
+}
+
+/** The arguments `./deno task start` passes to Deno, with `--allow-all` for the permissions. */
+export const MOSN_DENO_ARGS = [
+  "run",
+  "--v8-flags=--expose-gc",
+  "--allow-all",
+  "--unstable-net",
+] as const;
+
+/**
+ * Starts mosn.ts as `./deno task start` does
+ * (`./deno run --v8-flags=--expose-gc --allow-all --unstable-net src/main.ts start -c <config>`)
+ * on `cpu` and waits for `GET /ready` on the admin port to answer 200.
  */
 export async function startMosn(
   procs: Procs,
@@ -127,9 +159,7 @@ export async function startMosn(
   adminPort: number,
 ): Promise<Spawned> {
   const p = procs.spawn("mosn", `${REPO_ROOT}/deno`, [
-    "run",
-    "--allow-all",
-    "--unstable-net",
+    ...MOSN_DENO_ARGS,
     `${REPO_ROOT}/src/main.ts`,
     "start",
     "-c",

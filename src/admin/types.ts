@@ -167,8 +167,14 @@ export interface HostStatusJson {
   readonly stats: readonly HostStat[];
   readonly health_status: {
     readonly eds_health_status: "HEALTHY" | "UNHEALTHY";
+    /** Envoy's HostHealthStatus booleans. */
     readonly failed_active_health_check: boolean;
+    readonly failed_outlier_check: boolean;
   };
+  /** The flags set, in the text format's order: "failed_active_hc", "failed_outlier_check"; [] = healthy. */
+  readonly health_flags: readonly string[];
+  /** Why each set flag was set, by flag name, e.g. `{"failed_active_hc": "status 503"}`. */
+  readonly health_reasons: Readonly<Record<string, string>>;
 }
 
 export interface ClusterStatusJson {
@@ -192,7 +198,8 @@ export interface ClusterStatusJson {
 /**
  * `GET /clusters?format=json`. Without `format=json` the answer is Envoy's text, one
  * `cluster::host::stat::value` line each, e.g. `c1::127.0.0.1:8080::cx_active::1`,
- * `c1::127.0.0.1:8080::health_flags::healthy`, `c1::127.0.0.1:8080::weight::1`, preceded per
+ * `c1::127.0.0.1:8080::health_flags::healthy` (or the set flags, each as `/name`:
+ * `/failed_active_hc/failed_outlier_check`), `c1::127.0.0.1:8080::weight::1`, preceded per
  * cluster by `c1::default_priority::max_connections::0` (… pending_requests, requests, retries)
  * and `c1::added_via_api::false`.
  */

@@ -72,7 +72,7 @@ export interface ClusterManagerConfig {
   readonly clusters: readonly ClusterConfig[];
 }
 
-export const CLUSTER_TYPES = ["SIMPLE"] as const;
+export const CLUSTER_TYPES = ["SIMPLE", "STRICT_DNS", "ORIGINAL_DST"] as const;
 export type ClusterType = typeof CLUSTER_TYPES[number];
 
 export const LB_TYPES = [
@@ -80,6 +80,9 @@ export const LB_TYPES = [
   "LB_ROUNDROBIN",
   "LB_WEIGHTED_ROUNDROBIN",
   "LB_LEAST_REQUEST",
+  "LB_MAGLEV",
+  "LB_RING_HASH",
+  "LB_ORIGINAL_DST",
 ] as const;
 export type LbType = typeof LB_TYPES[number];
 
@@ -91,8 +94,87 @@ export interface ClusterConfig {
   readonly connectTimeoutMs: number; // default 3 s
   readonly connBufferLimitBytes: number;
   readonly circuitBreakers: CircuitBreakersConfig;
-  /** Opaque until the health-check issue; validated as an object if present. */
-  readonly healthCheck?: unknown;
+  readonly healthCheck?: HealthCheckConfig;
+  readonly outlierDetection?: OutlierDetectionConfig;
+  readonly lbSubset?: LbSubsetConfig;
+  /** Balancer options (`lb_config`). */
+  readonly lbConfig: LbConfig;
+  /** STRICT_DNS: how often hostnames are resolved again. */
+  readonly dnsRefreshRateMs: number;
+  /** ORIGINAL_DST: take the destination from a request header instead of the socket. */
+  readonly originalDst: OriginalDstConfig;
+}
+
+export interface LbConfig {
+  /** Least request: hosts sampled per pick (power of `choiceCount` choices). Default 2. */
+  readonly choiceCount: number;
+  /**
+   * Percent of healthy hosts below which the balancer ignores health and spreads over all
+   * hosts (Envoy's healthy_panic_threshold). Default 50; 0 disables panic mode.
+   */
+  readonly healthyPanicThreshold: number;
+  /** Ring hash: ring size bounds. Maglev: table size (a prime). */
+  readonly minimumRingSize: number;
+  readonly maximumRingSize: number;
+  readonly maglevTableSize: number;
+}
+
+export interface OriginalDstConfig {
+  readonly useHeader: boolean;
+  /** Default `x-envoy-original-dst-host`. */
+  readonly headerName: string;
+}
+
+/** Active health checking (MOSN `health_check`; protocol-specific keys in `check_config`). */
+export interface HealthCheckConfig {
+  /** "tcp", "http" (also MOSN's "Http1"), "grpc", "bolt". */
+  readonly protocol: "tcp" | "http" | "grpc" | "bolt";
+  readonly timeoutMs: number; // default 1 s
+  readonly intervalMs: number; // default 10 s
+  readonly intervalJitterMs: number; // default 0
+  readonly initialDelayMs: number; // default 0 (first check right away)
+  readonly healthyThreshold: number; // default 1
+  readonly unhealthyThreshold: number; // default 2
+  /** HTTP: request path, method, Host; statuses counted healthy as [start, end) ranges. */
+  readonly path: string; // default "/"
+  readonly method: string; // default "GET"
+  readonly host: string; // default: the host's address
+  readonly expectedStatuses: readonly (readonly [number, number])[]; // default [[200, 400)]
+  /** gRPC: `grpc.health.v1.HealthCheckRequest.service`. */
+  readonly serviceName: string;
+  /** File to append health transitions to ("" = the log only). */
+  readonly eventLogPath: string;
+}
+
+/** Passive health checking with Envoy's semantics (`outlier_detection`). */
+export interface OutlierDetectionConfig {
+  readonly consecutive5xx: number; // 5
+  readonly consecutiveGatewayFailure: number; // 5
+  readonly intervalMs: number; // 10 s
+  readonly baseEjectionTimeMs: number; // 30 s
+  readonly maxEjectionTimeMs: number; // 300 s
+  readonly maxEjectionPercent: number; // 10
+  readonly enforcingConsecutive5xx: number; // 100
+  readonly enforcingConsecutiveGatewayFailure: number; // 0
+  readonly enforcingSuccessRate: number; // 100
+  readonly successRateMinimumHosts: number; // 5
+  readonly successRateRequestVolume: number; // 100
+  readonly successRateStdevFactor: number; // 1900 (÷1000)
+  readonly enforcingFailurePercentage: number; // 0
+  readonly failurePercentageThreshold: number; // 85
+  readonly failurePercentageMinimumHosts: number; // 5
+  readonly failurePercentageRequestVolume: number; // 50
+}
+
+export const SUBSET_FALLBACK = ["NO_FALLBACK", "ANY_ENDPOINT", "DEFAULT_SUBSET"] as const;
+export type SubsetFallback = typeof SUBSET_FALLBACK[number];
+
+/** Subset load balancing (MOSN `lb_subset_config`). */
+export interface LbSubsetConfig {
+  readonly fallBackPolicy: SubsetFallback;
+  readonly defaultSubset: Readonly<Record<string, string>>;
+  /** Each selector is a list of metadata keys that define subsets. */
+  readonly subsetSelectors: readonly (readonly string[])[];
 }
 
 /** 0 means unlimited, as in MOSN. */

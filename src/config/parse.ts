@@ -14,15 +14,14 @@ import type {
   DemoUpstreamConfig,
   ExtensionConfig,
   FilterChainConfig,
-  HostConfig,
   ListenerConfig,
   MosnConfig,
   NetworkFilterConfig,
   ServerConfig,
 } from "./model.ts";
-import { CLUSTER_TYPES, LB_TYPES } from "./model.ts";
 import { parseRouters } from "./router_parse.ts";
-import { describe, isPlainObject, ObjReader, ParseContext } from "./reader.ts";
+import { parseCluster } from "./cluster_parse.ts";
+import { describe, ObjReader, ParseContext } from "./reader.ts";
 
 /** Parses a network filter's `config`; supplied by the filter registry (config imports no filters). */
 export interface NetworkFilterParsers {
@@ -290,99 +289,6 @@ function parseClusterManager(root: ObjReader): ClusterConfig[] {
   cm.allow("auto_discovery", "registry_use_health_check", "clusters_configs", "tls_context");
   cm.done();
   return out;
-}
-
-function parseCluster(r: ObjReader): ClusterConfig {
-  const name = r.reqStr("name");
-  const type = r.oneOf("type", CLUSTER_TYPES, "SIMPLE");
-  const lbType = r.oneOf("lb_type", LB_TYPES, "LB_RANDOM");
-  const hosts: HostConfig[] = [];
-  for (const item of r.arr("hosts")) {
-    const hr = ObjReader.of(r.ctx, item.value, item.path);
-    if (!hr) continue;
-    const text = hr.reqStr("address");
-    let address: Address = { kind: "tcp", host: "127.0.0.1", port: 0 };
-    if (text) {
-      const a = parseAddress(text);
-      if (typeof a === "string") hr.ctx.error(hr.at("address"), a);
-      else if (a.kind === "tcp" && a.port === 0) {
-        hr.ctx.error(
-          hr.at("address"),
-          `port 0 is not a valid upstream port, got ${describe(text)}`,
-        );
-      } else address = a;
-    }
-    const metadata = parseMetadata(hr);
-    hosts.push({
-      address,
-      addressText: text,
-      hostname: hr.str("hostname", ""),
-      weight: hr.int("weight", 1, 1, 128),
-      metadata,
-    });
-    hr.done();
-  }
-
-  const cbItems = r.arr("circuit_breakers");
-  let maxConnections = 0, maxPendingRequests = 0, maxRequests = 0, maxRetries = 0;
-  const cb0 = cbItems[0];
-  if (cb0) {
-    const cr = ObjReader.of(r.ctx, cb0.value, cb0.path);
-    if (cr) {
-      maxConnections = cr.int("max_connections", 0, 0);
-      maxPendingRequests = cr.int("max_pending_requests", 0, 0);
-      maxRequests = cr.int("max_requests", 0, 0);
-      maxRetries = cr.int("max_retries", 0, 0);
-      cr.allow("priority");
-      cr.done();
-    }
-  }
-
-  const hc = r.raw("health_check");
-  if (hc !== undefined && hc !== null && !isPlainObject(hc)) {
-    r.ctx.error(r.at("health_check"), `expected an object, got ${describe(hc)}`);
-  }
-
-  const cfg: ClusterConfig = {
-    name,
-    type,
-    lbType,
-    hosts,
-    connectTimeoutMs: r.duration("connect_timeout", 3000),
-    connBufferLimitBytes: r.int("conn_buffer_limit_bytes", 1 << 20, 1024, 1 << 30),
-    circuitBreakers: { maxConnections, maxPendingRequests, maxRequests, maxRetries },
-    ...(isPlainObject(hc) ? { healthCheck: hc } : {}),
-  };
-  r.allow(
-    "max_request_per_conn",
-    "lb_subset_config",
-    "tls_context",
-    "spec",
-    "original_dst_lb_config",
-    "cluster_manager_tls",
-    "idle_timeout",
-    "lb_config",
-    "dns_refresh_rate",
-    "dns_resolvers",
-    "respect_dns_ttl",
-    "dns_lookup_family",
-  );
-  r.done();
-  return cfg;
-}
-
-/** MOSN host metadata: `{"filter_metadata": {"mosn.lb": {k: v}}}` or a flat map. */
-function parseMetadata(hr: ObjReader): Record<string, string> {
-  const m = hr.obj("metadata");
-  if (!m) return {};
-  const fm = m.obj("filter_metadata");
-  if (fm) {
-    const lb = fm.strMap("mosn.lb");
-    fm.allow(...fm.keys());
-    m.done();
-    return lb;
-  }
-  return hr.strMap("metadata");
 }
 
 function parseAdmin(root: ObjReader): AdminConfig {

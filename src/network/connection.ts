@@ -8,6 +8,7 @@
  */
 
 import { log } from "../common/logger.ts";
+import type { Address } from "../config/model.ts";
 import { formatNetAddr } from "./address.ts";
 import { MIN_READ_SIZE, nextReadSize, releaseBuffer, takeBuffer } from "./buffer_pool.ts";
 import { idleSweeper } from "./idle_sweeper.ts";
@@ -67,6 +68,8 @@ export class Connection {
   bytesRead = 0;
   bytesWritten = 0;
   idleTimeoutMs: number;
+  /** Where a redirected (iptables REDIRECT/TPROXY) connection was originally headed. */
+  originalDestination?: Address;
 
   readonly #conn: Deno.Conn;
   readonly #filters: ReadFilter[] = [];
@@ -88,6 +91,9 @@ export class Connection {
   #writeEndRequested = false;
   #writeEnded = false;
   #drainWaiters: (() => void)[] | undefined;
+  /** The chunk being written and how much of it the kernel has taken. */
+  #writing: Uint8Array | undefined;
+  #writeOff = 0;
 
   #closed = false;
   #closeReason: CloseReason | undefined;
@@ -263,46 +269,69 @@ export class Connection {
     return new Promise<void>((r) => (this.#drainWaiters ??= []).push(r));
   }
 
-  async #flush(): Promise<void> {
+  /**
+   * Starts the next write, or finishes flushing when the queue is empty. Written with bound
+   * callbacks rather than an async function: one promise per syscall, nothing more.
+   */
+  #flush(): void {
+    const q = this.#queue;
+    if (q.length === 0 || this.#closed) {
+      this.#flushing = false;
+      const waiters = this.#drainWaiters;
+      if (waiters) {
+        this.#drainWaiters = undefined;
+        for (const w of waiters) w();
+      }
+      if (this.#writeEndRequested && !this.#writeEnded && !this.#closed) this.#endWrite();
+      return;
+    }
     this.#flushing = true;
-    const conn = this.#conn;
-    try {
-      while (this.#queue.length > 0 && !this.#closed) {
-        let chunk: Uint8Array;
-        if (this.#queue.length === 1) {
-          chunk = this.#queue.pop()!;
-        } else {
-          chunk = this.#batch();
-        }
-        let off = 0;
-        const len = chunk.byteLength;
-        while (off < len) {
-          off += await conn.write(off === 0 ? chunk : chunk.subarray(off));
-        }
-        this.#queuedBytes -= len;
-        this.bytesWritten += len;
-        this.active = true;
-        this.#counters?.onWrite?.(len);
-        if (this.#aboveHigh && this.#queuedBytes <= this.#bufferLimit / 2) {
-          this.#aboveHigh = false;
-          if (this.#watermarkListeners) { for (const cb of this.#watermarkListeners) cb(false); }
-        }
-      }
-    } catch (e) {
-      if (!this.#closed) {
-        log.debug("connection write failed", { conn: this.id, err: e });
-        this.#flushing = false;
-        this.close("now", "reset");
-      }
-    }
-    this.#flushing = false;
-    const waiters = this.#drainWaiters;
-    if (waiters) {
-      this.#drainWaiters = undefined;
-      for (const w of waiters) w();
-    }
-    if (this.#writeEndRequested && !this.#writeEnded && !this.#closed) this.#endWrite();
+    const chunk = q.length === 1 ? q.pop()! : this.#batch();
+    this.#writing = chunk;
+    this.#writeOff = 0;
+    this.#issue(chunk);
   }
+
+  #issue(bytes: Uint8Array): void {
+    let p: Promise<number>;
+    try {
+      p = this.#conn.write(bytes);
+    } catch (e) {
+      this.#onWriteError(e);
+      return;
+    }
+    p.then(this.#onWritten, this.#onWriteError);
+  }
+
+  readonly #onWritten = (n: number): void => {
+    const chunk = this.#writing!;
+    const off = this.#writeOff + n;
+    const len = chunk.byteLength;
+    if (off < len && !this.#closed) {
+      this.#writeOff = off; // partial write: the kernel took only part of it
+      this.#issue(chunk.subarray(off));
+      return;
+    }
+    this.#writing = undefined;
+    this.#queuedBytes -= len;
+    this.bytesWritten += len;
+    this.active = true;
+    this.#counters?.onWrite?.(len);
+    if (this.#aboveHigh && this.#queuedBytes <= this.#bufferLimit / 2) {
+      this.#aboveHigh = false;
+      if (this.#watermarkListeners) { for (const cb of this.#watermarkListeners) cb(false); }
+    }
+    this.#flush();
+  };
+
+  readonly #onWriteError = (e: unknown): void => {
+    this.#writing = undefined;
+    if (!this.#closed) {
+      log.debug("connection write failed", { conn: this.id, err: e });
+      this.close("now", "reset");
+    }
+    this.#flush();
+  };
 
   /** Joins queued chunks (up to BATCH_LIMIT, or the first chunk alone if larger) into one. */
   #batch(): Uint8Array {

@@ -4,6 +4,15 @@ import { MosnError } from "../common/errors.ts";
 import { log } from "../common/logger.ts";
 import type { Address } from "../config/model.ts";
 import { formatAddress } from "./address.ts";
+import { listeningFds, setTransparent } from "./original_dst.ts";
+
+export interface ListenerOptions {
+  /**
+   * Set IP_TRANSPARENT on the listening socket (TPROXY): it then accepts connections to any
+   * address diverted to its port. Needs CAP_NET_ADMIN and --allow-ffi.
+   */
+  transparent?: boolean;
+}
 
 export class Listener {
   readonly name: string;
@@ -11,32 +20,45 @@ export class Listener {
   #listener: Deno.Listener | undefined;
   #accepting = false;
   #onAccept: (conn: Deno.Conn) => void;
+  readonly #transparent: boolean;
 
-  constructor(name: string, address: Address, onAccept: (conn: Deno.Conn) => void) {
+  constructor(
+    name: string,
+    address: Address,
+    onAccept: (conn: Deno.Conn) => void,
+    options: ListenerOptions = {},
+  ) {
     this.name = name;
     this.address = address;
     this.#onAccept = onAccept;
+    this.#transparent = options.transparent ?? false;
   }
 
   /** Binds the socket (throws LISTEN_FAILED) without accepting yet. */
   bind(): void {
     const a = this.address;
+    let l: Deno.Listener | undefined;
     try {
       if (a.kind === "unix") {
         try {
           Deno.removeSync(a.path); // a stale socket file from a previous run
         } catch { /* none */ }
-        this.#listener = Deno.listen({ transport: "unix", path: a.path });
+        l = Deno.listen({ transport: "unix", path: a.path });
       } else {
-        this.#listener = Deno.listen({ hostname: a.host, port: a.port });
+        l = Deno.listen({ hostname: a.host, port: a.port });
+        if (this.#transparent) makeTransparent(a.host, (l.addr as Deno.NetAddr).port);
       }
     } catch (e) {
+      try {
+        l?.close();
+      } catch { /* closed */ }
       throw new MosnError(
         "LISTEN_FAILED",
         `listener ${this.name}: cannot listen on ${formatAddress(a)}: ${(e as Error).message}`,
         { cause: e },
       );
     }
+    this.#listener = l;
   }
 
   /** The bound port (useful when the config asked for port 0). */
@@ -92,4 +114,13 @@ export class Listener {
       } catch { /* gone */ }
     }
   }
+}
+
+/** IP_TRANSPARENT on the listening socket bound to host:port (found by its address). */
+function makeTransparent(host: string, port: number): void {
+  const fds = listeningFds({ host, port });
+  if (fds.length === 0) {
+    throw new Error("IP_TRANSPARENT: listening socket not found (needs --allow-ffi)");
+  }
+  for (const fd of fds) setTransparent(fd);
 }

@@ -59,6 +59,12 @@ class MatchedRoute implements RouteView {
   clusterName(): string {
     return this.#m.clusterName(this.#req);
   }
+  metadataMatchFor(cluster: string): Readonly<Record<string, string>> | undefined {
+    return this.#m.metadataMatchFor(cluster);
+  }
+  get hashPolicy() {
+    return this.#m.hashPolicy;
+  }
   applyRequest(req: RequestMessage): void {
     const m = this.#m;
     const path = m.rewritePath(req.path);

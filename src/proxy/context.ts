@@ -1,5 +1,6 @@
 /** What every request of one proxy listener shares: routes, clusters, filters, logs, stats. */
 
+import type { HashPolicyConfig } from "../config/router_model.ts";
 import type { StreamFilterPair } from "../filter/stream/types.ts";
 import type { HeaderMap } from "../protocol/header_map.ts";
 import type { StreamInfo } from "../stream/stream_info.ts";
@@ -25,6 +26,10 @@ export interface RouteView {
   /** A redirect's Location for this request (undefined when the route is not a redirect). */
   redirect?(req: RequestMessage): { status: number; location: string } | undefined;
   clusterName(): string;
+  /** Subset criteria (route metadata_match, a weighted cluster's merged over it). */
+  metadataMatchFor(cluster: string): Readonly<Record<string, string>> | undefined;
+  /** Hash policies for consistent-hash balancers (header, cookie, source_ip). */
+  readonly hashPolicy: readonly HashPolicyConfig[];
   readonly timeoutMs: number;
   readonly retryPolicy: RetryPolicyView | undefined;
   /** Rewrites path/host and applies request header mutations in place. */

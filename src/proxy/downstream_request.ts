@@ -26,7 +26,8 @@ import type {
   ServerStream,
   StreamResetReason,
 } from "../stream/types.ts";
-import type { Cluster, Host } from "../upstream/types.ts";
+import type { Cluster, Host, LbContext } from "../upstream/types.ts";
+import { lbContextFor } from "./lb_context.ts";
 import type { ProxyContext, RouteView } from "./context.ts";
 import { localReply } from "./local_reply.ts";
 import { UpstreamRequest } from "./upstream_request.ts";
@@ -94,6 +95,7 @@ export class DownstreamRequest implements RequestReceiver, StreamFilterCallbacks
   #perTryTimeoutMs = 0;
   #holdForUpstream: { promise: Promise<void>; resolve: () => void } | undefined;
   #countedRequest = false;
+  #lbContext: LbContext | undefined;
 
   constructor(stream: ServerStream, ctx: ProxyContext) {
     this.stream = stream;
@@ -131,6 +133,9 @@ export class DownstreamRequest implements RequestReceiver, StreamFilterCallbacks
     info.authority = req.authority;
     info.requestHeaders = req.headers;
     info.listenerName = this.ctx.listenerName;
+    const conn = this.stream.connection;
+    info.downstreamRemoteAddress = conn.remoteAddress;
+    info.downstreamLocalAddress = conn.localAddress;
     const ds = this.ctx.downstreamStats;
     ds.requestTotal.inc();
     ds.requestActive.inc();
@@ -277,10 +282,16 @@ export class DownstreamRequest implements RequestReceiver, StreamFilterCallbacks
   #attempt(fresh: boolean): void {
     if (this.done) return;
     const cluster = this.cluster!;
-    let host = cluster.lb.chooseHost(
-      this.triedHosts.size > 0 ? { exclude: this.triedHosts } : undefined,
+    const ctx = this.#lbContext ??= lbContextFor(
+      this.req,
+      this.stream.connection,
+      cluster,
+      this.route!,
     );
-    if (!host && this.triedHosts.size > 0) host = cluster.lb.chooseHost();
+    let host = cluster.lb.chooseHost(
+      this.triedHosts.size > 0 ? { ...ctx, exclude: this.triedHosts } : ctx,
+    );
+    if (!host && this.triedHosts.size > 0) host = cluster.lb.chooseHost(ctx);
     if (!host) {
       this.info.setFlag(ResponseFlag.NoHealthyUpstream);
       this.#localReply(502, "no healthy upstream\n", this.route);

@@ -19,9 +19,13 @@ import type {
   PoolFailureReason,
   PoolReadyInfo,
 } from "../upstream/pool/types.ts";
-import type { Host } from "../upstream/types.ts";
+import type { Host, UpstreamResult } from "../upstream/types.ts";
 import type { DownstreamRequest } from "./downstream_request.ts";
 import type { UpstreamRequestStats } from "./stats.ts";
+
+const CONNECT_FAILURE: UpstreamResult = { kind: "connect_failure" };
+const RESET: UpstreamResult = { kind: "reset" };
+const TIMEOUT: UpstreamResult = { kind: "timeout" };
 
 export class UpstreamRequest implements ResponseReceiver, PoolCallbacks {
   readonly host: Host;
@@ -89,6 +93,7 @@ export class UpstreamRequest implements ResponseReceiver, PoolCallbacks {
       down.failUpstream(ResponseFlag.UpstreamOverflow, 503, "upstream overflow\n");
       return;
     }
+    if (reason === "connection_failure") down.cluster!.reportResult(this.host, CONNECT_FAILURE);
     if (down.canRetry("connect-failure")) {
       down.retry();
       return;
@@ -104,6 +109,7 @@ export class UpstreamRequest implements ResponseReceiver, PoolCallbacks {
     if (down.info.firstUpstreamByteMs < 0) {
       down.info.firstUpstreamByteMs = Date.now() - down.info.startTime;
     }
+    down.cluster!.reportResult(this.host, { kind: "status", status: resp.status });
     if (resp.status >= 500 || down.route?.retryPolicy?.retriableStatusCodes.has(resp.status)) {
       if (down.canRetry("status", resp.status)) {
         // Swallow this answer and try again; the connection is not reusable mid-body.
@@ -139,16 +145,19 @@ export class UpstreamRequest implements ResponseReceiver, PoolCallbacks {
     this.#end();
     const down = this.#down;
     if (!down.responseStarted) {
-      // A keep-alive connection the upstream had just closed: not the request's fault.
+      // A keep-alive connection the upstream had just closed: not the request's fault (and
+      // not the host's: outlier detection is not told).
       if (this.#reused && !this.stream?.responseStarted && reason === "connection_termination") {
         if (down.retryFresh()) return;
       }
+      down.cluster!.reportResult(this.host, RESET);
       this.#countResponse(false);
       if (down.canRetry("reset")) {
         down.retry();
         return;
       }
     } else {
+      down.cluster!.reportResult(this.host, RESET);
       this.#countResponse(false);
     }
     if (reason === "protocol_error") {
@@ -179,6 +188,7 @@ export class UpstreamRequest implements ResponseReceiver, PoolCallbacks {
     const down = this.#down;
     this.#clusterStats!.requestTimeout.inc();
     this.hostStats!.requestTimeout.inc();
+    down.cluster!.reportResult(this.host, TIMEOUT);
     this.cancel();
     down.info.setFlag(ResponseFlag.UpstreamRequestTimeout);
     if (down.canRetry("per-try-timeout")) down.retry();

@@ -1,7 +1,7 @@
 /** A configured listener at run time: accepts, counts, installs the network filter chain. */
 
 import { log } from "../common/logger.ts";
-import type { ListenerConfig, NetworkFilterConfig } from "../config/model.ts";
+import type { Address, ListenerConfig, NetworkFilterConfig } from "../config/model.ts";
 import type { NetworkFilterFactory } from "../filter/network/types.ts";
 import type { FilterDeps, RouterLookup } from "../filter/network/types.ts";
 import type { StreamFilterFactory } from "../filter/stream/types.ts";
@@ -9,6 +9,7 @@ import { AccessLog } from "../observability/access_log.ts";
 import { formatAddress } from "../network/address.ts";
 import { Connection, type ConnectionCounters } from "../network/connection.ts";
 import { Listener } from "../network/listener.ts";
+import { localDestination, originalDestination } from "../network/original_dst.ts";
 import type { Registry } from "../common/registry.ts";
 import {
   type DownstreamStats,
@@ -24,6 +25,53 @@ export interface ListenerServices {
   readonly stats: StatsRegistry;
   readonly clusterManager: ClusterManager;
   readonly routers: RouterLookup;
+  /**
+   * use_original_dst: the listener that should serve a connection originally headed to `dest`
+   * (exact ip:port, else the port on the fallback address), or undefined.
+   */
+  readonly listenerFor?: (dest: Address, fallbackToLocal: boolean) => ListenerRuntime | undefined;
+}
+
+/** How a use_original_dst listener learns the original destination (MOSN's two types). */
+export interface OriginalDstSettings {
+  /** "redirect": iptables REDIRECT, SO_ORIGINAL_DST; "tproxy": IP_TRANSPARENT + local address. */
+  readonly mode: "redirect" | "tproxy";
+  /** Match other listeners on 127.0.0.1:port instead of 0.0.0.0:port (ingress). */
+  readonly fallbackToLocal: boolean;
+}
+
+export interface ListenerRuntimeOptions {
+  /** Overrides what `config.useOriginalDst` implies (see originalDstSettings). */
+  readonly originalDst?: OriginalDstSettings;
+}
+
+/**
+ * The original-destination settings of a listener: `use_original_dst` true (or, as newer MOSN
+ * writes it, "redirect" / "tproxy") enables it; MOSN's `original_dst` listener filter in the
+ * listener's document (`rawListener`) may choose TPROXY (`"type": "tproxy"`, or the older
+ * `"transparent_proxy": true`) and `fallback_to_local`.
+ */
+export function originalDstSettings(
+  config: ListenerConfig,
+  rawListener?: unknown,
+): OriginalDstSettings | undefined {
+  const use: unknown = config.useOriginalDst;
+  const useText = typeof use === "string" ? use.toLowerCase() : "";
+  if (use !== true && useText !== "redirect" && useText !== "tproxy") return undefined;
+  let mode: OriginalDstSettings["mode"] = useText === "tproxy" ? "tproxy" : "redirect";
+  let fallbackToLocal = false;
+  const filters = (rawListener as { listener_filters?: unknown } | undefined)?.listener_filters;
+  if (Array.isArray(filters)) {
+    for (const f of filters) {
+      const type = (f as { type?: unknown })?.type;
+      if (typeof type !== "string" || type.toLowerCase() !== "original_dst") continue;
+      const c = (f as { config?: Record<string, unknown> }).config ?? {};
+      const t = typeof c.type === "string" ? c.type.toLowerCase() : "";
+      if (t === "tproxy" || c.transparent_proxy === true) mode = "tproxy";
+      if (c.fallback_to_local === true) fallbackToLocal = true;
+    }
+  }
+  return { mode, fallbackToLocal };
 }
 
 export class ListenerRuntime {
@@ -36,10 +84,14 @@ export class ListenerRuntime {
   readonly #counters: ConnectionCounters;
   readonly accessLogs: AccessLog[];
   #drainWaiters: (() => void)[] = [];
+  readonly #originalDst: OriginalDstSettings | undefined;
+  readonly #listenerFor: ListenerServices["listenerFor"];
 
   /** Opens access log files (throws on an unwritable path) and prepares every filter. */
-  constructor(config: ListenerConfig, svc: ListenerServices) {
+  constructor(config: ListenerConfig, svc: ListenerServices, opts: ListenerRuntimeOptions = {}) {
     this.config = config;
+    this.#originalDst = opts.originalDst ?? originalDstSettings(config);
+    this.#listenerFor = svc.listenerFor;
     const s = this.#stats = downstreamStats(svc.stats, config.name);
     this.#counters = {
       onRead: (n) => s.bytesReadTotal.inc(n),
@@ -66,7 +118,9 @@ export class ListenerRuntime {
     this.#installers = chain.map((f: NetworkFilterConfig) =>
       svc.registry.get(f.type)!.prepare(f.config, deps)
     );
-    this.#listener = new Listener(config.name, config.address, (c) => this.#accept(c));
+    this.#listener = new Listener(config.name, config.address, (c) => this.#accept(c), {
+      transparent: this.#originalDst?.mode === "tproxy",
+    });
   }
 
   get name(): string {
@@ -81,18 +135,28 @@ export class ListenerRuntime {
   }
 
   get port(): number {
+    const a = this.config.address;
+    if (this.config.bindPort === false && a.kind === "tcp") return a.port;
     return this.#listener.port;
+  }
+
+  /** The original-destination settings in force (undefined: use_original_dst off). */
+  get originalDst(): OriginalDstSettings | undefined {
+    return this.#originalDst;
   }
 
   get accepting(): boolean {
     return this.#listener.accepting;
   }
 
+  /** `bind_port: false` (MOSN): no socket; the listener only serves handed-off connections. */
   bind(): void {
+    if (this.config.bindPort === false) return;
     this.#listener.bind();
   }
 
   start(): void {
+    if (this.config.bindPort === false) return;
     this.#listener.start();
   }
 
@@ -112,12 +176,47 @@ export class ListenerRuntime {
   }
 
   #accept(raw: Deno.Conn): void {
+    const od = this.#originalDst;
+    if (!od) return this.#serve(raw, undefined);
+    const dest = od.mode === "tproxy" ? localDestination(raw) : originalDestination(raw);
+    if (dest) {
+      // MOSN: the listener bound to the original destination serves it, if there is one.
+      const target = this.#listenerFor?.(dest, od.fallbackToLocal);
+      if (target && target !== this) {
+        log.debug("original destination handed to listener", {
+          listener: this.name,
+          to: target.name,
+          dest: formatAddress(dest),
+        });
+        return target.adopt(raw, dest);
+      }
+    }
+    this.#serve(raw, dest);
+  }
+
+  /**
+   * Serves a connection that another listener accepted and handed over because it was
+   * originally headed to this listener's address (use_original_dst).
+   */
+  adopt(raw: Deno.Conn, originalDestination: Address | undefined): void {
+    try {
+      this.#serve(raw, originalDestination);
+    } catch (e) {
+      log.error("connection setup failed", { listener: this.name, err: e });
+      try {
+        raw.close();
+      } catch { /* closed */ }
+    }
+  }
+
+  #serve(raw: Deno.Conn, originalDestination: Address | undefined): void {
     const s = this.#stats;
     const conn = new Connection(raw, {
       idleTimeoutMs: this.config.connectionIdleTimeoutMs,
       bufferLimitBytes: this.config.connBufferLimitBytes,
       counters: this.#counters,
     });
+    if (originalDestination) conn.originalDestination = originalDestination;
     s.connectionTotal.inc();
     s.connectionActive.inc();
     this.connections.add(conn);

@@ -7,7 +7,7 @@ import { log, type Logger } from "../common/logger.ts";
 import type { Registry } from "../common/registry.ts";
 import type { AdminSource, ListenerInfo, ServerState } from "../admin/types.ts";
 import { type AdminServer, startAdmin } from "../admin/server.ts";
-import type { MosnConfig } from "../config/model.ts";
+import type { Address, MosnConfig } from "../config/model.ts";
 import { networkFilters } from "../filter/network/registry.ts";
 import { streamFilters } from "../filter/stream/registry.ts";
 import { RouterManager } from "../router/manager.ts";
@@ -17,7 +17,7 @@ import { ClusterManagerImpl } from "../upstream/cluster_manager.ts";
 import { VERSION } from "../version.ts";
 import { type DemoUpstream, startDemoUpstream } from "./demo_upstream.ts";
 import { startIdleTrim } from "./idle_trim.ts";
-import { ListenerRuntime } from "./listener_runtime.ts";
+import { ListenerRuntime, originalDstSettings } from "./listener_runtime.ts";
 
 export interface ServerOptions {
   logger?: Logger;
@@ -56,8 +56,33 @@ export class MosnServer implements AdminSource {
       stats: this.stats,
       clusterManager: this.clusterManager,
       routers: this.routers,
+      listenerFor: (dest: Address, fallbackToLocal: boolean) =>
+        this.#listenerFor(dest, fallbackToLocal),
     };
-    this.#listeners = (config.servers[0]?.listeners ?? []).map((l) => new ListenerRuntime(l, svc));
+    this.#listeners = (config.servers[0]?.listeners ?? []).map((l) =>
+      new ListenerRuntime(l, svc, {
+        originalDst: originalDstSettings(l, rawListener(config.raw, l.name)),
+      })
+    );
+  }
+
+  /**
+   * use_original_dst handoff (MOSN's UseOriginalDst): the listener whose address is exactly the
+   * original destination, else one on the same port at the fallback address (0.0.0.0, or
+   * 127.0.0.1 with fallback_to_local), else none (the accepting listener serves it).
+   */
+  #listenerFor(dest: Address, fallbackToLocal: boolean): ListenerRuntime | undefined {
+    if (dest.kind !== "tcp") return undefined;
+    const v6 = dest.host.includes(":");
+    const fallbackIp = fallbackToLocal ? (v6 ? "::1" : "127.0.0.1") : (v6 ? "::" : "0.0.0.0");
+    let fallback: ListenerRuntime | undefined;
+    for (const l of this.#listeners) {
+      const a = l.config.address;
+      if (a.kind !== "tcp" || l.port !== dest.port) continue;
+      if (a.host === dest.host) return l;
+      if (a.host === fallbackIp) fallback ??= l;
+    }
+    return fallback;
   }
 
   config(): MosnConfig {
@@ -158,4 +183,13 @@ export class MosnServer implements AdminSource {
     this.#state = "STOPPED";
     this.logger.info("mosn.ts stopped", { mode });
   }
+}
+
+/** The listener's own document (for keys the config model does not carry: listener_filters). */
+function rawListener(raw: unknown, name: string): unknown {
+  const servers = (raw as { servers?: unknown } | undefined)?.servers;
+  if (!Array.isArray(servers)) return undefined;
+  const listeners = (servers[0] as { listeners?: unknown } | undefined)?.listeners;
+  if (!Array.isArray(listeners)) return undefined;
+  return listeners.find((l) => (l as { name?: unknown } | undefined)?.name === name);
 }

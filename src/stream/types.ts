@@ -69,6 +69,8 @@ export interface RequestReceiver {
 /** The downstream half of one request: the proxy answers through it. */
 export interface ServerStream {
   readonly id: number;
+  /** The downstream connection (addresses, TLS identity, original destination). */
+  readonly connection: Connection;
   sendResponseHeaders(resp: ResponseMessage, endStream: boolean): void;
   sendResponseData(chunk: Uint8Array, endStream: boolean): Promise<unknown> | undefined;
   sendResponseTrailers(trailers: HeaderMap): void;

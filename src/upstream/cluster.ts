@@ -1,29 +1,51 @@
 /** A cluster: its hosts, its balancer, and counted upstream connects to its hosts. */
 
 import { ConnectError, MosnError } from "../common/errors.ts";
-import type { ClusterConfig } from "../config/model.ts";
+import type { Address, ClusterConfig, HostConfig } from "../config/model.ts";
 import { Connection, type ConnectionCounters } from "../network/connection.ts";
 import { dial } from "../network/dial.ts";
 import { type StatsRegistry, type UpstreamStats, upstreamStats } from "../observability/stats.ts";
 import { HostImpl } from "./host.ts";
-import { loadBalancers } from "./lb/registry.ts";
+import { type LoadBalancerFactory, loadBalancers } from "./lb/registry.ts";
 import { Http1Pool } from "./pool/http1_pool.ts";
 import type { ConnectionPool } from "./pool/types.ts";
 import { ResourceManager } from "./resource_manager.ts";
-import type { Cluster, Host, LoadBalancer } from "./types.ts";
+import type { Cluster, Host, LoadBalancer, UpstreamResult } from "./types.ts";
+import { formatAddress } from "../network/address.ts";
 
 export interface ClusterOptions {
   /** Randomness for the balancer; defaults to Math.random. */
   random?: () => number;
 }
 
+/** Something attached to a cluster for its lifetime: a health checker, a DNS refresher… */
+export interface ClusterExtension {
+  /** The host list changed (DNS re-resolution, original-destination hosts). */
+  onHostsChanged?(hosts: readonly Host[]): void;
+  close(): void;
+}
+
+/** Consumes upstream attempt outcomes (outlier detection). */
+export interface ResultSink {
+  record(host: Host, result: UpstreamResult): void;
+}
+
 export class ClusterImpl implements Cluster {
   readonly name: string;
   readonly config: ClusterConfig;
-  readonly hosts: readonly Host[];
-  readonly lb: LoadBalancer;
   readonly stats: UpstreamStats;
   readonly resources: ResourceManager;
+  /** Set by the cluster manager when `outlier_detection` is configured. */
+  outlier: ResultSink | undefined;
+
+  #hosts: readonly Host[];
+  #lb: LoadBalancer;
+  readonly #factory: LoadBalancerFactory;
+  readonly #random: () => number;
+  readonly #statsRegistry: StatsRegistry;
+  readonly #extensions: ClusterExtension[] = [];
+  /** ORIGINAL_DST: hosts made on demand, by "ip:port". */
+  readonly #dynamicHosts = new Map<string, HostImpl>();
 
   readonly #pools = new Map<Host, ConnectionPool>();
   readonly #counters = new Map<Host, ConnectionCounters>();
@@ -46,8 +68,71 @@ export class ClusterImpl implements Cluster {
     }
     this.stats = upstreamStats(stats, { cluster: config.name });
     this.resources = new ResourceManager(config.circuitBreakers);
-    this.hosts = Object.freeze(config.hosts.map((h) => new HostImpl(h, this, stats)));
-    this.lb = factory(this.hosts, options.random ?? Math.random);
+    this.#statsRegistry = stats;
+    this.#factory = factory;
+    this.#random = options.random ?? Math.random;
+    this.#hosts = Object.freeze(config.hosts.map((h) => new HostImpl(h, this, stats)));
+    this.#lb = factory(this.#hosts, this.#random, config, this);
+  }
+
+  get hosts(): readonly Host[] {
+    return this.#hosts;
+  }
+
+  get lb(): LoadBalancer {
+    return this.#lb;
+  }
+
+  /**
+   * Replaces the host list (DNS re-resolution): hosts whose address stays keep their object,
+   * health and stats; the balancer is rebuilt; extensions are told.
+   */
+  setHosts(configs: readonly HostConfig[]): void {
+    const old = new Map(this.#hosts.map((h) => [h.addressText, h]));
+    const next = configs.map((c) =>
+      old.get(c.addressText) ?? new HostImpl(c, this, this.#statsRegistry)
+    );
+    this.#hosts = Object.freeze(next);
+    this.#lb = this.#factory(this.#hosts, this.#random, this.config, this);
+    for (const e of this.#extensions) e.onHostsChanged?.(this.#hosts);
+  }
+
+  /** ORIGINAL_DST: the host for `address`, made on first use and kept while in use. */
+  hostFor(address: Address): Host {
+    const text = formatAddress(address);
+    let h = this.#dynamicHosts.get(text);
+    if (!h) {
+      h = new HostImpl(
+        { address, addressText: text, hostname: "", weight: 1, metadata: {} },
+        this,
+        this.#statsRegistry,
+      );
+      this.#dynamicHosts.set(text, h);
+    }
+    return h;
+  }
+
+  /** Hosts made by hostFor (ORIGINAL_DST). */
+  get dynamicHosts(): ReadonlyMap<string, Host> {
+    return this.#dynamicHosts;
+  }
+
+  /** Forgets an on-demand host (ORIGINAL_DST cleanup of hosts no longer used). */
+  dropDynamicHost(addressText: string): void {
+    this.#dynamicHosts.delete(addressText);
+  }
+
+  /** Stops health checks, outlier sweeps and DNS refresh (a replaced cluster finishing up). */
+  stopExtensions(): void {
+    for (const e of this.#extensions.splice(0)) e.close();
+  }
+
+  attach(ext: ClusterExtension): void {
+    this.#extensions.push(ext);
+  }
+
+  reportResult(host: Host, result: UpstreamResult): void {
+    this.outlier?.record(host, result);
   }
 
   /** One byte-counter object per host, shared by its connections. */
@@ -138,6 +223,7 @@ export class ClusterImpl implements Cluster {
   /** Closes every open upstream connection now; later connects reject. */
   close(): void {
     this.#closed = true;
+    for (const e of this.#extensions.splice(0)) e.close();
     for (const p of this.#pools.values()) p.close();
     for (const c of [...this.#conns]) c.close("now");
   }

@@ -3,7 +3,10 @@
 import type { ClusterConfig } from "../config/model.ts";
 import type { StatsRegistry } from "../observability/stats.ts";
 import { ClusterImpl, type ClusterOptions } from "./cluster.ts";
-import type { Cluster, ClusterManager } from "./types.ts";
+import { startDnsRefresh } from "./dns/strict_dns.ts";
+import { startHealthChecker } from "./health/health_checker.ts";
+import { OutlierDetector } from "./outlier/detector.ts";
+import { type Cluster, type ClusterManager, HealthFlag } from "./types.ts";
 
 /**
  * The cluster manager the server wires into filters and the proxy.
@@ -49,11 +52,24 @@ export class ClusterManagerImpl implements ClusterManager {
    */
   addOrUpdate(config: ClusterConfig): Cluster {
     const next = new ClusterImpl(config, this.#stats, this.#options);
+    if (config.type === "STRICT_DNS") next.attach(startDnsRefresh(next));
     const prev = this.#clusters.get(config.name);
     if (prev) {
-      const health = new Map(prev.hosts.map((h) => [h.addressText, h.healthy]));
-      for (const h of next.hosts) h.healthy = health.get(h.addressText) ?? true;
+      const health = new Map(prev.hosts.map((h) => [h.addressText, h.healthFlags]));
+      // Keep only flags that something in the new config can clear again.
+      const keep = (config.healthCheck ? HealthFlag.FailedActiveHealthCheck : 0) |
+        (config.outlierDetection ? HealthFlag.FailedOutlierCheck : 0);
+      for (const h of next.hosts) h.healthFlags = (health.get(h.addressText) ?? 0) & keep;
       this.#retire(prev);
+    }
+    // After the health copy, so the detector adopts hosts still ejected in `prev`.
+    if (config.outlierDetection) {
+      const d = new OutlierDetector(next, config.outlierDetection, { stats: this.#stats });
+      next.outlier = d;
+      next.attach(d);
+    }
+    if (config.healthCheck) {
+      next.attach(startHealthChecker(next, config.healthCheck, { stats: this.#stats }));
     }
     this.#clusters.set(config.name, next);
     return next;
@@ -76,8 +92,11 @@ export class ClusterManagerImpl implements ClusterManager {
 
   #retire(old: ClusterImpl): void {
     this.#retired.add(old);
+    // Its replacement checks the hosts now; the old one only finishes its open connections.
+    old.stopExtensions();
     old.whenIdle().then(() => {
       this.#retired.delete(old);
+      old.close();
       this.#dropStaleStats(old.name);
     });
   }

@@ -18,13 +18,40 @@ export interface Host {
   readonly stats: UpstreamStats;
   /** Requests (or, for L4, connections) in flight; least-request balancing reads it. */
   activeRequests: number;
-  healthy: boolean;
+  /** HealthFlag bits; 0 = healthy. */
+  healthFlags: number;
+  /** True when no health flag is set. */
+  readonly healthy: boolean;
+  /** Sets or clears one HealthFlag; `reason` goes to the health event log. */
+  setHealthFlag(flag: number, on: boolean, reason?: string): void;
 }
 
-/** Tells the balancer about the request: hosts to avoid (already failed), a hash key later. */
+/** Why a host is unhealthy (Envoy's health_flags). */
+export const HealthFlag = {
+  /** An active health check failed unhealthy_threshold times in a row. */
+  FailedActiveHealthCheck: 1,
+  /** Ejected by outlier detection. */
+  FailedOutlierCheck: 2,
+} as const;
+
+/** Tells the balancer about the request. All optional; balancers read what they need. */
 export interface LbContext {
+  /** Hosts to avoid (already tried by this request). */
   readonly exclude?: ReadonlySet<Host>;
+  /** Consistent-hash key (maglev, ring hash), from the route's hash_policy. */
+  readonly hashKey?: string;
+  /** Subset load balancing: required host metadata (route metadata_match). */
+  readonly metadataMatch?: Readonly<Record<string, string>>;
+  /** ORIGINAL_DST clusters: where the downstream connection was originally headed. */
+  readonly originalDestination?: Address;
 }
+
+/** What the proxy tells a cluster about each upstream attempt (outlier detection input). */
+export type UpstreamResult =
+  | { readonly kind: "status"; readonly status: number }
+  | { readonly kind: "connect_failure" }
+  | { readonly kind: "timeout" }
+  | { readonly kind: "reset" };
 
 export interface LoadBalancer {
   /** A host, or undefined when none is usable. */
@@ -34,8 +61,12 @@ export interface LoadBalancer {
 export interface Cluster {
   readonly name: string;
   readonly config: ClusterConfig;
+  /** The current hosts (a DNS re-resolution may replace the list). */
   readonly hosts: readonly Host[];
+  /** The current balancer over `hosts`. */
   readonly lb: LoadBalancer;
+  /** Reports the outcome of one upstream attempt (feeds outlier detection; no-op without it). */
+  reportResult(host: Host, result: UpstreamResult): void;
   readonly stats: UpstreamStats;
   /** Circuit-breaker counters (circuit_breakers[0]). */
   readonly resources: ResourceManager;

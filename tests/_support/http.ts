@@ -7,7 +7,7 @@ export interface HttpDocOptions {
   clusters: {
     name: string;
     lb_type?: string;
-    hosts: { address: string; weight?: number }[];
+    hosts: { address: string; weight?: number; metadata?: unknown }[];
     [k: string]: unknown;
   }[];
   listener?: Record<string, unknown>;
@@ -66,9 +66,12 @@ export interface Origin {
 }
 
 /** A Deno.serve origin on 127.0.0.1:0. */
-export function origin(handler: (req: Request) => Response | Promise<Response>): Origin {
+export function origin(
+  handler: (req: Request) => Response | Promise<Response>,
+  port = 0,
+): Origin {
   const o = { requests: 0 } as { requests: number };
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+  const server = Deno.serve({ hostname: "127.0.0.1", port, onListen() {} }, (req) => {
     o.requests++;
     return handler(req);
   });

@@ -5,6 +5,7 @@ import { ResourceManager } from "../../src/upstream/resource_manager.ts";
 import type { ClusterConfig, HostConfig, MosnConfig } from "../../src/config/model.ts";
 import type { AdminSource, ListenerInfo, ServerState } from "../../src/admin/types.ts";
 import { downstreamStats, StatsRegistry, upstreamStats } from "../../src/observability/stats.ts";
+import { HostImpl } from "../../src/upstream/host.ts";
 import type { Cluster, ClusterManager, Host } from "../../src/upstream/types.ts";
 
 export const RAW_CONFIG = {
@@ -47,6 +48,15 @@ const C1: ClusterConfig = {
   connectTimeoutMs: 3000,
   connBufferLimitBytes: 1 << 20,
   circuitBreakers: { maxConnections: 100, maxPendingRequests: 0, maxRequests: 0, maxRetries: 3 },
+  lbConfig: {
+    choiceCount: 2,
+    healthyPanicThreshold: 50,
+    minimumRingSize: 1024,
+    maximumRingSize: 8 * 1024 * 1024,
+    maglevTableSize: 65537,
+  },
+  dnsRefreshRateMs: 5000,
+  originalDst: { useHeader: false, headerName: "x-envoy-original-dst-host" },
 };
 
 function makeCluster(reg: StatsRegistry, config: ClusterConfig): Cluster {
@@ -58,24 +68,13 @@ function makeCluster(reg: StatsRegistry, config: ClusterConfig): Cluster {
     lb: { chooseHost: () => hosts.find((h) => h.healthy) },
     stats: upstreamStats(reg, { cluster: config.name }),
     connect: () => Promise.reject(new Error("no connections in admin tests")),
+    reportResult() {},
     resources: new ResourceManager(config.circuitBreakers),
     httpPool: () => {
       throw new Error("no pools in admin tests");
     },
   };
-  for (const hc of config.hosts) {
-    hosts.push({
-      cluster,
-      config: hc,
-      address: hc.address,
-      addressText: hc.addressText,
-      weight: hc.weight,
-      metadata: hc.metadata,
-      stats: upstreamStats(reg, { cluster: config.name, host: hc.addressText }),
-      activeRequests: 0,
-      healthy: true,
-    });
-  }
+  for (const hc of config.hosts) hosts.push(new HostImpl(hc, cluster, reg));
   return cluster;
 }
 

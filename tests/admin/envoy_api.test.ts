@@ -7,6 +7,7 @@ import type {
 } from "../../src/admin/types.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "../../src/observability/prometheus.ts";
 import { parsePrometheus } from "../observability/_prometheus_checker.ts";
+import { HealthFlag } from "../../src/upstream/types.ts";
 import { withAdmin } from "./_harness.ts";
 
 Deno.test("GET /ready is 200 LIVE while RUNNING and 503 otherwise", async () => {
@@ -40,7 +41,7 @@ Deno.test("GET /clusters answers Envoy's cluster::host::stat::value lines", asyn
     const h0 = src.cluster.hosts[0]!;
     h0.stats.connectionActive.set(1);
     h0.stats.connectionTotal.inc(4);
-    src.cluster.hosts[1]!.healthy = false;
+    src.cluster.hosts[1]!.setHealthFlag(HealthFlag.FailedActiveHealthCheck, true, "status 503");
     const { res, body } = await get("/clusters");
     assert.equal(res.status, 200);
     assert.match(res.headers.get("content-type")!, /^text\/plain/);
@@ -84,6 +85,7 @@ Deno.test("GET /clusters?format=json answers cluster_statuses", async () => {
     assert.deepEqual(h.health_status, {
       eds_health_status: "HEALTHY",
       failed_active_health_check: false,
+      failed_outlier_check: false,
     });
     assert.deepEqual(h.stats.find((s) => s.name === "cx_total"), {
       name: "cx_total",
@@ -95,6 +97,37 @@ Deno.test("GET /clusters?format=json answers cluster_statuses", async () => {
       type: "GAUGE",
       value: 2,
     });
+    assert.deepEqual(h.health_flags, []);
+    assert.deepEqual(h.health_reasons, {});
+  });
+});
+
+Deno.test("GET /clusters shows every health flag and, in JSON, the reasons", async () => {
+  await withAdmin(async ({ src, get }) => {
+    const h1 = src.cluster.hosts[1]!;
+    h1.setHealthFlag(HealthFlag.FailedActiveHealthCheck, true, "connect refused");
+    h1.setHealthFlag(HealthFlag.FailedOutlierCheck, true, "consecutive_5xx");
+    const lines = (await get("/clusters")).body.trimEnd().split("\n");
+    assert.ok(lines.includes("c1::127.0.0.1:8080::health_flags::healthy"));
+    assert.ok(
+      lines.includes("c1::127.0.0.1:8081::health_flags::/failed_active_hc/failed_outlier_check"),
+    );
+    const body = JSON.parse((await get("/clusters?format=json")).body) as ClustersResponse;
+    const hs = body.cluster_statuses[0]!.host_statuses[1]!;
+    assert.deepEqual(hs.health_flags, ["failed_active_hc", "failed_outlier_check"]);
+    assert.deepEqual(hs.health_reasons, {
+      failed_active_hc: "connect refused",
+      failed_outlier_check: "consecutive_5xx",
+    });
+    assert.deepEqual(hs.health_status, {
+      eds_health_status: "UNHEALTHY",
+      failed_active_health_check: true,
+      failed_outlier_check: true,
+    });
+
+    h1.setHealthFlag(HealthFlag.FailedActiveHealthCheck, false);
+    const after = (await get("/clusters")).body.trimEnd().split("\n");
+    assert.ok(after.includes("c1::127.0.0.1:8081::health_flags::/failed_outlier_check"));
   });
 });
 

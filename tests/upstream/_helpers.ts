@@ -1,21 +1,41 @@
 /** Builders shared by the upstream tests: cluster configs, clusters and a seeded generator. */
 
-import type { ClusterConfig, HostConfig, LbType } from "../../src/config/model.ts";
+import type { ClusterConfig, HostConfig, LbConfig, LbType } from "../../src/config/model.ts";
 import { parseAddress } from "../../src/network/address.ts";
 import { StatsRegistry } from "../../src/observability/stats.ts";
 import { ClusterImpl } from "../../src/upstream/cluster.ts";
 
-export function hostConfig(addressText: string, weight = 1): HostConfig {
+export function hostConfig(
+  addressText: string,
+  weight = 1,
+  metadata: Readonly<Record<string, string>> = {},
+): HostConfig {
   const address = parseAddress(addressText);
   if (typeof address === "string") throw new Error(address);
-  return { address, addressText, hostname: "", weight, metadata: {} };
+  return { address, addressText, hostname: "", weight, metadata };
 }
+
+/** The parser's `lb_config` defaults. */
+export const DEFAULT_LB_CONFIG: LbConfig = {
+  choiceCount: 2,
+  healthyPanicThreshold: 50,
+  minimumRingSize: 1024,
+  maximumRingSize: 8_388_608,
+  maglevTableSize: 65537,
+};
+
+/** Extra cluster settings; `lbConfig` is merged over the defaults. */
+export type ClusterOverrides = Partial<Omit<ClusterConfig, "lbConfig">> & {
+  lbConfig?: Partial<LbConfig>;
+};
 
 export function clusterConfig(
   name: string,
   hosts: readonly HostConfig[],
   lbType: LbType = "LB_ROUNDROBIN",
+  overrides: ClusterOverrides = {},
 ): ClusterConfig {
+  const { lbConfig, ...rest } = overrides;
   return {
     name,
     type: "SIMPLE",
@@ -24,6 +44,10 @@ export function clusterConfig(
     connectTimeoutMs: 3000,
     connBufferLimitBytes: 1 << 20,
     circuitBreakers: { maxConnections: 0, maxPendingRequests: 0, maxRequests: 0, maxRetries: 0 },
+    lbConfig: { ...DEFAULT_LB_CONFIG, ...lbConfig },
+    dnsRefreshRateMs: 5000,
+    originalDst: { useHeader: false, headerName: "x-envoy-original-dst-host" },
+    ...rest,
   };
 }
 
@@ -32,9 +56,10 @@ export function clusterOf(
   lbType: LbType,
   weights: readonly number[],
   random?: () => number,
+  overrides: ClusterOverrides = {},
 ): ClusterImpl {
   const hosts = weights.map((w, i) => hostConfig(`10.0.0.${i + 1}:80`, w));
-  return new ClusterImpl(clusterConfig("test", hosts, lbType), new StatsRegistry(), {
+  return new ClusterImpl(clusterConfig("test", hosts, lbType, overrides), new StatsRegistry(), {
     ...(random ? { random } : {}),
   });
 }

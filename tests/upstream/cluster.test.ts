@@ -166,7 +166,7 @@ Deno.test("cluster close closes its open upstream connections and refuses new co
 });
 
 Deno.test("cluster with an unknown lb_type fails to build with REGISTRY_UNKNOWN", () => {
-  const config = { ...clusterConfig("x", []), lbType: "LB_MAGLEV" as LbType };
+  const config = { ...clusterConfig("x", []), lbType: "LB_NOPE" as LbType };
   assert.throws(
     () => new ClusterImpl(config, new StatsRegistry()),
     (e: unknown) => e instanceof MosnError && e.code === "REGISTRY_UNKNOWN",

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import type { OutlierDetectionConfig } from "../../src/config/model.ts";
+import { HealthFlag } from "../../src/upstream/types.ts";
 import { MosnError } from "../../src/common/errors.ts";
 import type { LbType } from "../../src/config/model.ts";
 import { StatsRegistry } from "../../src/observability/stats.ts";
@@ -25,14 +27,39 @@ Deno.test("cluster manager rejects a cluster whose lb_type is unknown", () => {
   );
 });
 
+const OUTLIER: OutlierDetectionConfig = {
+  consecutive5xx: 5,
+  consecutiveGatewayFailure: 5,
+  intervalMs: 10_000,
+  baseEjectionTimeMs: 30_000,
+  maxEjectionTimeMs: 300_000,
+  maxEjectionPercent: 10,
+  enforcingConsecutive5xx: 100,
+  enforcingConsecutiveGatewayFailure: 0,
+  enforcingSuccessRate: 100,
+  successRateMinimumHosts: 5,
+  successRateRequestVolume: 100,
+  successRateStdevFactor: 1900,
+  enforcingFailurePercentage: 0,
+  failurePercentageThreshold: 85,
+  failurePercentageMinimumHosts: 5,
+  failurePercentageRequestVolume: 50,
+};
+
 Deno.test("cluster manager update replaces a cluster and keeps the health of hosts that stay", () => {
   const cm = new ClusterManagerImpl(
-    [clusterConfig("a", [hostConfig("10.0.0.1:80"), hostConfig("10.0.0.2:80")])],
+    [clusterConfig("a", [hostConfig("10.0.0.1:80"), hostConfig("10.0.0.2:80")], "LB_ROUNDROBIN", {
+      outlierDetection: OUTLIER,
+    })],
     new StatsRegistry(),
   );
   const old = cm.get("a")!;
-  old.hosts[0]!.healthy = false;
-  cm.addOrUpdate(clusterConfig("a", [hostConfig("10.0.0.1:80"), hostConfig("10.0.0.3:80")]));
+  old.hosts[0]!.setHealthFlag(HealthFlag.FailedOutlierCheck, true);
+  cm.addOrUpdate(
+    clusterConfig("a", [hostConfig("10.0.0.1:80"), hostConfig("10.0.0.3:80")], "LB_ROUNDROBIN", {
+      outlierDetection: OUTLIER,
+    }),
+  );
   const next = cm.get("a")!;
   assert.notEqual(next, old);
   assert.deepEqual(next.hosts.map((h) => [h.addressText, h.healthy]), [
@@ -40,6 +67,19 @@ Deno.test("cluster manager update replaces a cluster and keeps the health of hos
     ["10.0.0.3:80", true],
   ]);
   assert.equal(cm.clusters().length, 1);
+  cm.close();
+});
+
+Deno.test("cluster manager update drops a health flag that nothing in the new config could clear", () => {
+  const cm = new ClusterManagerImpl(
+    [clusterConfig("a", [hostConfig("10.0.0.1:80")], "LB_ROUNDROBIN", {
+      outlierDetection: OUTLIER,
+    })],
+    new StatsRegistry(),
+  );
+  cm.get("a")!.hosts[0]!.setHealthFlag(HealthFlag.FailedOutlierCheck, true);
+  cm.addOrUpdate(clusterConfig("a", [hostConfig("10.0.0.1:80")]));
+  assert.equal(cm.get("a")!.hosts[0]!.healthy, true);
   cm.close();
 });
 

@@ -3,7 +3,7 @@
  * `?format=json`, {@link ClustersResponse}. Clusters sorted by name, hosts in config order.
  */
 
-import type { Cluster, Host } from "../../upstream/types.ts";
+import { type Cluster, HealthFlag, type Host } from "../../upstream/types.ts";
 import type { AdminContext } from "../http.ts";
 import { json, text, wantsJson } from "../http.ts";
 import type { ClustersResponse, ClusterStatusJson, HostStat, HostStatusJson } from "../types.ts";
@@ -23,6 +23,46 @@ export function hostStats(h: Host): HostStat[] {
   ];
 }
 
+/** Health flag bits and their names in Envoy's /clusters output, in output order. */
+const FLAG_NAMES: readonly (readonly [number, string])[] = [
+  [HealthFlag.FailedActiveHealthCheck, "failed_active_hc"],
+  [HealthFlag.FailedOutlierCheck, "failed_outlier_check"],
+];
+
+/** The names of the flags set on `h` ([] when healthy); unknown bits as `flag_<bit>`. */
+export function healthFlagNames(h: Host): string[] {
+  const names: string[] = [];
+  let rest = h.healthFlags;
+  for (const [bit, name] of FLAG_NAMES) {
+    if (rest & bit) names.push(name);
+    rest &= ~bit;
+  }
+  for (let i = 0; i < 32 && rest !== 0; i++) {
+    const bit = 1 << i;
+    if (rest & bit) names.push(`flag_${bit >>> 0}`);
+    rest &= ~bit;
+  }
+  return names;
+}
+
+/** Envoy's text: `healthy`, or each flag as `/name`, e.g. `/failed_active_hc/failed_outlier_check`. */
+export function healthFlagsText(h: Host): string {
+  const names = healthFlagNames(h);
+  return names.length === 0 ? "healthy" : names.map((n) => "/" + n).join("");
+}
+
+/** Why each flag is set, by flag name (hosts that record reasons, e.g. HostImpl). */
+function healthReasons(h: Host): Record<string, string> {
+  const reasons = (h as { healthReasons?: ReadonlyMap<number, string> }).healthReasons;
+  const out: Record<string, string> = {};
+  if (!reasons) return out;
+  for (const [bit, name] of FLAG_NAMES) {
+    const r = reasons.get(bit);
+    if (r !== undefined && (h.healthFlags & bit) !== 0) out[name] = r;
+  }
+  return out;
+}
+
 function sortedClusters(ctx: AdminContext): Cluster[] {
   return [...ctx.source.clusterManager.clusters()].sort((a, b) => byCodeUnit(a.name, b.name));
 }
@@ -37,8 +77,11 @@ function hostJson(h: Host): HostStatusJson {
     stats: hostStats(h),
     health_status: {
       eds_health_status: h.healthy ? "HEALTHY" : "UNHEALTHY",
-      failed_active_health_check: !h.healthy,
+      failed_active_health_check: (h.healthFlags & HealthFlag.FailedActiveHealthCheck) !== 0,
+      failed_outlier_check: (h.healthFlags & HealthFlag.FailedOutlierCheck) !== 0,
     },
+    health_flags: healthFlagNames(h),
+    health_reasons: healthReasons(h),
   };
 }
 
@@ -74,7 +117,7 @@ function clusterLines(c: Cluster, out: string[]): void {
     const p = `${n}::${h.addressText}`;
     for (const s of hostStats(h)) out.push(`${p}::${s.name}::${s.value}`);
     out.push(`${p}::hostname::${h.config.hostname}`);
-    out.push(`${p}::health_flags::${h.healthy ? "healthy" : "/failed_active_hc"}`);
+    out.push(`${p}::health_flags::${healthFlagsText(h)}`);
     out.push(`${p}::weight::${h.weight}`);
   }
 }

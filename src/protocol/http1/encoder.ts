@@ -19,6 +19,7 @@
  * (header injection): a violation throws a TypeError naming the field.
  */
 
+import { allocBytes } from "../../common/slab.ts";
 import type { HeaderMap } from "../header_map.ts";
 import { TOKEN } from "./_bytes.ts";
 
@@ -109,22 +110,9 @@ export const REASON_PHRASES: Readonly<Record<number, string>> = Object.freeze({
 
 // ---- slab allocation ----
 
-const SLAB_SIZE = 32 * 1024;
-/** Larger results get their own buffer. */
-const POOL_MAX = 4 * 1024;
-let slab = new ArrayBuffer(SLAB_SIZE);
-let slabOff = 0;
-
-function alloc(n: number): Uint8Array {
-  if (n > POOL_MAX) return new Uint8Array(n);
-  if (slabOff + n > SLAB_SIZE) {
-    slab = new ArrayBuffer(SLAB_SIZE);
-    slabOff = 0;
-  }
-  const view = new Uint8Array(slab, slabOff, n);
-  slabOff += n;
-  return view;
-}
+// Heads come from the shared slab allocator (src/common/slab.ts): views into 32 KiB blocks that
+// are never reused, so a queued head stays intact until written.
+const alloc = allocBytes;
 
 function fixed(s: string): Uint8Array {
   const out = new Uint8Array(s.length);

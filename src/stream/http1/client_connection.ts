@@ -4,6 +4,7 @@
  */
 
 import { log } from "../../common/logger.ts";
+import { allocBytes } from "../../common/slab.ts";
 import { type Connection, FilterStatus, type ReadFilter } from "../../network/connection.ts";
 import type { HeaderMap } from "../../protocol/header_map.ts";
 import {
@@ -87,7 +88,7 @@ class Http1ClientStream implements ClientStream {
         const prefix = chunkPrefix(len);
         if (len <= COALESCE_LIMIT) {
           const hl = head ? head.byteLength : 0;
-          const out = new Uint8Array(hl + prefix.byteLength + len + 2);
+          const out = allocBytes(hl + prefix.byteLength + len + 2);
           if (head) out.set(head, 0);
           out.set(prefix, hl);
           out.set(chunk, hl + prefix.byteLength);
@@ -102,7 +103,7 @@ class Http1ClientStream implements ClientStream {
           conn.write(CRLF);
         }
       } else if (head && len <= COALESCE_LIMIT) {
-        const out = new Uint8Array(head.byteLength + len);
+        const out = allocBytes(head.byteLength + len);
         out.set(head, 0);
         out.set(chunk, head.byteLength);
         this.#pendingHead = undefined;

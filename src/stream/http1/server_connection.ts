@@ -6,6 +6,7 @@
  */
 
 import { log } from "../../common/logger.ts";
+import { allocBytes } from "../../common/slab.ts";
 import { type Connection, FilterStatus, type ReadFilter } from "../../network/connection.ts";
 import type { HeaderMap } from "../../protocol/header_map.ts";
 import { HeaderMap as Headers } from "../../protocol/header_map.ts";
@@ -69,6 +70,10 @@ class Http1ServerStream implements ServerStream {
 
   get responseStarted(): boolean {
     return this.#headersSent;
+  }
+
+  get connection(): Connection {
+    return this.#owner.conn;
   }
 
   continueRequest(): void {
@@ -148,7 +153,7 @@ class Http1ServerStream implements ServerStream {
         const head = this.#pendingHead;
         if (len <= COALESCE_LIMIT) {
           const hl = head ? head.byteLength : 0;
-          const out = new Uint8Array(hl + prefix.byteLength + len + 2);
+          const out = allocBytes(hl + prefix.byteLength + len + 2);
           if (head) out.set(head, 0);
           out.set(prefix, hl);
           out.set(chunk, hl + prefix.byteLength);
@@ -165,7 +170,7 @@ class Http1ServerStream implements ServerStream {
       } else if (this.#framing !== "none") {
         const head = this.#pendingHead;
         if (head && len <= COALESCE_LIMIT) {
-          const out = new Uint8Array(head.byteLength + len);
+          const out = allocBytes(head.byteLength + len);
           out.set(head, 0);
           out.set(chunk, head.byteLength);
           this.#pendingHead = undefined;

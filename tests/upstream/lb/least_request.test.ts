@@ -38,3 +38,25 @@ Deno.test("least request with unequal weights sends the heavier host more when e
   const counts = tally(() => c.lb.chooseHost(), 1000);
   assert.ok((counts.get("10.0.0.1:80") ?? 0) > (counts.get("10.0.0.2:80") ?? 0) * 2);
 });
+
+Deno.test("least request reads choice_count from the cluster's lb_config", () => {
+  const c = clusterOf("LB_LEAST_REQUEST", [1, 1, 1, 1], seeded(14), {
+    lbConfig: { choiceCount: 64 },
+  });
+  c.hosts.forEach((h, i) => (h.activeRequests = [4, 2, 0, 3][i]!));
+  for (let i = 0; i < 50; i++) assert.equal(c.lb.chooseHost(), c.hosts[2]);
+});
+
+Deno.test("least request with choice_count 1 is plain random", () => {
+  const c = clusterOf("LB_LEAST_REQUEST", [1, 1], seeded(15), { lbConfig: { choiceCount: 1 } });
+  c.hosts[0]!.activeRequests = 100;
+  const counts = tally(() => c.lb.chooseHost(), 1000);
+  assert.ok(near(counts.get("10.0.0.1:80"), 500, 0.15), `${[...counts]}`);
+});
+
+Deno.test("least request default choice_count 2 leaves the busy host a quarter of picks", () => {
+  const c = clusterOf("LB_LEAST_REQUEST", [1, 1], seeded(16));
+  c.hosts[0]!.activeRequests = 100;
+  const counts = tally(() => c.lb.chooseHost(), 2000);
+  assert.ok(near(counts.get("10.0.0.1:80"), 500, 0.15), `${[...counts]}`);
+});

@@ -28,7 +28,7 @@ Deno.test("round robin with an injected generator starts at a random host, then 
 
 Deno.test("round robin skipping an unhealthy host splits evenly between the rest", () => {
   const c = clusterOf("LB_ROUNDROBIN", [1, 1, 1], seeded(9));
-  c.hosts[2]!.healthy = false;
+  c.hosts[2]!.setHealthFlag(1, true);
   const counts = tally(() => c.lb.chooseHost(), 300);
   assert.ok(near(counts.get("10.0.0.1:80"), 150));
   assert.ok(near(counts.get("10.0.0.2:80"), 150));

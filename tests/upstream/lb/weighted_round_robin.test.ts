@@ -23,7 +23,7 @@ Deno.test("weighted round robin shares exactly by weight over one full cycle", (
 
 Deno.test("weighted round robin spreads a skipped host's share over the others by weight", () => {
   const c = clusterOf("LB_WEIGHTED_ROUNDROBIN", [3, 1, 4]);
-  c.hosts[2]!.healthy = false;
+  c.hosts[2]!.setHealthFlag(1, true);
   const counts = tally(() => c.lb.chooseHost(), 400);
   assert.ok(near(counts.get("10.0.0.1:80"), 300));
   assert.ok(near(counts.get("10.0.0.2:80"), 100));

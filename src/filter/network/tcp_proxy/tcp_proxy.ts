@@ -74,8 +74,12 @@ export class TcpProxy implements ReadFilter {
       return;
     }
     const tried = new Set<Host>();
+    // ORIGINAL_DST clusters connect where the client was headed (REDIRECT/TPROXY), or else to
+    // the address the client connected to.
+    const originalDestination = down.originalDestination ??
+      { kind: "tcp" as const, host: down.localHost, port: down.localPort };
     for (let attempt = 0; attempt < this.#cfg.maxConnectAttempts; attempt++) {
-      const host = cluster.lb.chooseHost({ exclude: tried });
+      const host = cluster.lb.chooseHost({ exclude: tried, originalDestination });
       if (!host) break;
       tried.add(host);
       let up: Connection;
