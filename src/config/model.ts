@@ -36,13 +36,25 @@ export interface ListenerConfig {
   readonly name: string;
   readonly address: Address;
   readonly bindPort: boolean;
-  readonly useOriginalDst: boolean;
+  /** `use_original_dst`: off, or how the original destination is learned. */
+  readonly originalDst?: ListenerOriginalDst;
   readonly connectionIdleTimeoutMs: number; // default 90 s; 0 = never
   readonly connBufferLimitBytes: number; // default 1 MiB (Envoy's per_connection_buffer_limit_bytes)
   readonly filterChains: readonly FilterChainConfig[];
   readonly streamFilters: readonly ExtensionConfig[];
   readonly accessLogs: readonly AccessLogConfig[];
   readonly inspector: boolean;
+}
+
+/**
+ * MOSN's `use_original_dst` (true, "redirect" or "tproxy") plus its `original_dst` listener
+ * filter (`{"type": "tproxy" | "redirect", "fallback_to_local": bool}`).
+ */
+export interface ListenerOriginalDst {
+  /** "redirect": iptables REDIRECT, SO_ORIGINAL_DST; "tproxy": IP_TRANSPARENT + local address. */
+  readonly mode: "redirect" | "tproxy";
+  /** Hand off to listeners on 127.0.0.1:port instead of 0.0.0.0:port (ingress). */
+  readonly fallbackToLocal: boolean;
 }
 
 export interface FilterChainConfig {

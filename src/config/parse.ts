@@ -15,6 +15,7 @@ import type {
   ExtensionConfig,
   FilterChainConfig,
   ListenerConfig,
+  ListenerOriginalDst,
   MosnConfig,
   NetworkFilterConfig,
   ServerConfig,
@@ -251,7 +252,7 @@ function parseListener(
     name,
     address,
     bindPort: r.bool("bind_port", true),
-    useOriginalDst: r.bool("use_original_dst", false),
+    ...originalDstOf(r),
     connectionIdleTimeoutMs: r.duration("connection_idle_timeout", 90_000),
     connBufferLimitBytes: r.int("conn_buffer_limit_bytes", 1 << 20, 1024, 1 << 30),
     filterChains,
@@ -261,7 +262,6 @@ function parseListener(
   };
   r.allow(
     "type",
-    "listener_filters",
     "per_connection_buffer_limit_bytes",
     "log_path",
     "log_level",
@@ -269,6 +269,43 @@ function parseListener(
   );
   r.done();
   return cfg;
+}
+
+/** `use_original_dst` (bool or "redirect"/"tproxy") and the `original_dst` listener filter. */
+function originalDstOf(r: ObjReader): { originalDst?: ListenerOriginalDst } {
+  const use = r.raw("use_original_dst");
+  let mode: ListenerOriginalDst["mode"] | undefined;
+  if (use === true || use === "redirect" || use === "tproxy") {
+    mode = use === "tproxy" ? "tproxy" : "redirect";
+  } else if (use !== undefined && use !== null && use !== false && use !== "") {
+    r.ctx.error(
+      r.at("use_original_dst"),
+      `expected true, false, "redirect" or "tproxy", got ${describe(use)}`,
+    );
+  }
+  let fallbackToLocal = false;
+  for (const item of r.arr("listener_filters")) {
+    const fr = ObjReader.of(r.ctx, item.value, item.path);
+    if (!fr) continue;
+    const type = fr.reqStr("type");
+    const cr = fr.obj("config");
+    if (type.toLowerCase() === "original_dst") {
+      // As in MOSN, the filter only refines use_original_dst; alone it does nothing.
+      if (cr && mode) {
+        const t = cr.str("type", "").toLowerCase();
+        if (t === "tproxy" || cr.bool("transparent_proxy", false)) mode = "tproxy";
+        else if (t !== "" && t !== "redirect") {
+          cr.ctx.error(cr.at("type"), `expected "redirect" or "tproxy", got ${describe(t)}`);
+        }
+        fallbackToLocal = cr.bool("fallback_to_local", false);
+        cr.done();
+      }
+    } else if (type) {
+      fr.ctx.warn(fr.at("type"), `listener filter ${describe(type)} is not supported, ignored`);
+    }
+    fr.done();
+  }
+  return mode ? { originalDst: { mode, fallbackToLocal } } : {};
 }
 
 function parseClusterManager(root: ObjReader): ClusterConfig[] {

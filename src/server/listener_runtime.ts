@@ -1,7 +1,12 @@
 /** A configured listener at run time: accepts, counts, installs the network filter chain. */
 
 import { log } from "../common/logger.ts";
-import type { Address, ListenerConfig, NetworkFilterConfig } from "../config/model.ts";
+import type {
+  Address,
+  ListenerConfig,
+  ListenerOriginalDst,
+  NetworkFilterConfig,
+} from "../config/model.ts";
 import type { NetworkFilterFactory } from "../filter/network/types.ts";
 import type { FilterDeps, RouterLookup } from "../filter/network/types.ts";
 import type { StreamFilterFactory } from "../filter/stream/types.ts";
@@ -32,47 +37,8 @@ export interface ListenerServices {
   readonly listenerFor?: (dest: Address, fallbackToLocal: boolean) => ListenerRuntime | undefined;
 }
 
-/** How a use_original_dst listener learns the original destination (MOSN's two types). */
-export interface OriginalDstSettings {
-  /** "redirect": iptables REDIRECT, SO_ORIGINAL_DST; "tproxy": IP_TRANSPARENT + local address. */
-  readonly mode: "redirect" | "tproxy";
-  /** Match other listeners on 127.0.0.1:port instead of 0.0.0.0:port (ingress). */
-  readonly fallbackToLocal: boolean;
-}
-
-export interface ListenerRuntimeOptions {
-  /** Overrides what `config.useOriginalDst` implies (see originalDstSettings). */
-  readonly originalDst?: OriginalDstSettings;
-}
-
-/**
- * The original-destination settings of a listener: `use_original_dst` true (or, as newer MOSN
- * writes it, "redirect" / "tproxy") enables it; MOSN's `original_dst` listener filter in the
- * listener's document (`rawListener`) may choose TPROXY (`"type": "tproxy"`, or the older
- * `"transparent_proxy": true`) and `fallback_to_local`.
- */
-export function originalDstSettings(
-  config: ListenerConfig,
-  rawListener?: unknown,
-): OriginalDstSettings | undefined {
-  const use: unknown = config.useOriginalDst;
-  const useText = typeof use === "string" ? use.toLowerCase() : "";
-  if (use !== true && useText !== "redirect" && useText !== "tproxy") return undefined;
-  let mode: OriginalDstSettings["mode"] = useText === "tproxy" ? "tproxy" : "redirect";
-  let fallbackToLocal = false;
-  const filters = (rawListener as { listener_filters?: unknown } | undefined)?.listener_filters;
-  if (Array.isArray(filters)) {
-    for (const f of filters) {
-      const type = (f as { type?: unknown })?.type;
-      if (typeof type !== "string" || type.toLowerCase() !== "original_dst") continue;
-      const c = (f as { config?: Record<string, unknown> }).config ?? {};
-      const t = typeof c.type === "string" ? c.type.toLowerCase() : "";
-      if (t === "tproxy" || c.transparent_proxy === true) mode = "tproxy";
-      if (c.fallback_to_local === true) fallbackToLocal = true;
-    }
-  }
-  return { mode, fallbackToLocal };
-}
+/** How a use_original_dst listener learns the original destination (from the config model). */
+export type OriginalDstSettings = ListenerOriginalDst;
 
 export class ListenerRuntime {
   readonly config: ListenerConfig;
@@ -88,9 +54,9 @@ export class ListenerRuntime {
   readonly #listenerFor: ListenerServices["listenerFor"];
 
   /** Opens access log files (throws on an unwritable path) and prepares every filter. */
-  constructor(config: ListenerConfig, svc: ListenerServices, opts: ListenerRuntimeOptions = {}) {
+  constructor(config: ListenerConfig, svc: ListenerServices) {
     this.config = config;
-    this.#originalDst = opts.originalDst ?? originalDstSettings(config);
+    this.#originalDst = config.originalDst;
     this.#listenerFor = svc.listenerFor;
     const s = this.#stats = downstreamStats(svc.stats, config.name);
     this.#counters = {

@@ -17,7 +17,7 @@ import { ClusterManagerImpl } from "../upstream/cluster_manager.ts";
 import { VERSION } from "../version.ts";
 import { type DemoUpstream, startDemoUpstream } from "./demo_upstream.ts";
 import { startIdleTrim } from "./idle_trim.ts";
-import { ListenerRuntime, originalDstSettings } from "./listener_runtime.ts";
+import { ListenerRuntime } from "./listener_runtime.ts";
 
 export interface ServerOptions {
   logger?: Logger;
@@ -59,11 +59,7 @@ export class MosnServer implements AdminSource {
       listenerFor: (dest: Address, fallbackToLocal: boolean) =>
         this.#listenerFor(dest, fallbackToLocal),
     };
-    this.#listeners = (config.servers[0]?.listeners ?? []).map((l) =>
-      new ListenerRuntime(l, svc, {
-        originalDst: originalDstSettings(l, rawListener(config.raw, l.name)),
-      })
-    );
+    this.#listeners = (config.servers[0]?.listeners ?? []).map((l) => new ListenerRuntime(l, svc));
   }
 
   /**
@@ -183,13 +179,4 @@ export class MosnServer implements AdminSource {
     this.#state = "STOPPED";
     this.logger.info("mosn.ts stopped", { mode });
   }
-}
-
-/** The listener's own document (for keys the config model does not carry: listener_filters). */
-function rawListener(raw: unknown, name: string): unknown {
-  const servers = (raw as { servers?: unknown } | undefined)?.servers;
-  if (!Array.isArray(servers)) return undefined;
-  const listeners = (servers[0] as { listeners?: unknown } | undefined)?.listeners;
-  if (!Array.isArray(listeners)) return undefined;
-  return listeners.find((l) => (l as { name?: unknown } | undefined)?.name === name);
 }

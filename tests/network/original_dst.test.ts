@@ -20,8 +20,8 @@ import {
   listeningFds,
   originalDestination,
 } from "../../src/network/original_dst.ts";
-import { originalDstSettings } from "../../src/server/listener_runtime.ts";
-import type { ListenerConfig } from "../../src/config/model.ts";
+import { parseConfig } from "../../src/config/parse.ts";
+import { PARSE_OPTIONS } from "../../src/server/parse_options.ts";
 
 const REPO = new URL("../../", import.meta.url).pathname;
 const SCENARIO = new URL("./_original_dst_scenario.ts", import.meta.url).pathname;
@@ -329,25 +329,37 @@ Deno.test({
 });
 
 Deno.test("original_dst: settings from use_original_dst and the original_dst listener filter", () => {
-  const cfg = (useOriginalDst: unknown) => ({ useOriginalDst } as unknown as ListenerConfig);
-  assert.equal(originalDstSettings(cfg(false)), undefined);
-  assert.deepEqual(originalDstSettings(cfg(true)), { mode: "redirect", fallbackToLocal: false });
-  assert.deepEqual(originalDstSettings(cfg("tproxy")), { mode: "tproxy", fallbackToLocal: false });
-  const raw = (config: unknown) => ({ listener_filters: [{ type: "original_dst", config }] });
-  assert.deepEqual(originalDstSettings(cfg(true), raw({ type: "tproxy" })), {
+  const settings = (use: unknown, filterConfig?: unknown) => {
+    const listener: Record<string, unknown> = {
+      name: "l",
+      address: "127.0.0.1:0",
+      use_original_dst: use,
+      filter_chains: [{ filters: [{ type: "tcp_proxy", config: { cluster: "c" } }] }],
+    };
+    if (filterConfig !== undefined) {
+      listener.listener_filters = [{ type: "original_dst", config: filterConfig }];
+    }
+    const doc = {
+      servers: [{ listeners: [listener] }],
+      cluster_manager: { clusters: [{ name: "c", hosts: [{ address: "127.0.0.1:9" }] }] },
+    };
+    return parseConfig(doc, PARSE_OPTIONS).config.servers[0]!.listeners[0]!.originalDst;
+  };
+  assert.equal(settings(false), undefined);
+  assert.deepEqual(settings(true), { mode: "redirect", fallbackToLocal: false });
+  assert.deepEqual(settings("tproxy"), { mode: "tproxy", fallbackToLocal: false });
+  assert.deepEqual(settings(true, { type: "tproxy" }), { mode: "tproxy", fallbackToLocal: false });
+  assert.deepEqual(settings(true, { transparent_proxy: true }), {
     mode: "tproxy",
     fallbackToLocal: false,
   });
-  assert.deepEqual(originalDstSettings(cfg(true), raw({ transparent_proxy: true })), {
-    mode: "tproxy",
-    fallbackToLocal: false,
-  });
-  assert.deepEqual(originalDstSettings(cfg(true), raw({ fallback_to_local: true })), {
+  assert.deepEqual(settings(true, { fallback_to_local: true }), {
     mode: "redirect",
     fallbackToLocal: true,
   });
   // MOSN: the listener filter does nothing unless use_original_dst is on.
-  assert.equal(originalDstSettings(cfg(false), raw({ type: "tproxy" })), undefined);
+  assert.equal(settings(false, { type: "tproxy" }), undefined);
+  assert.throws(() => settings("sideways"), /use_original_dst: expected true, false/);
 });
 
 // ---------------------------------------------------------------- namespace tests

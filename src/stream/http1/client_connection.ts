@@ -4,17 +4,11 @@
  */
 
 import { log } from "../../common/logger.ts";
-import { allocBytes } from "../../common/slab.ts";
 import { type Connection, FilterStatus, type ReadFilter } from "../../network/connection.ts";
 import type { HeaderMap } from "../../protocol/header_map.ts";
-import {
-  chunkPrefix,
-  CRLF,
-  encodeRequestHead,
-  encodeTrailers,
-  LAST_CHUNK,
-} from "../../protocol/http1/encoder.ts";
+import { encodeRequestHead, encodeTrailers, LAST_CHUNK } from "../../protocol/http1/encoder.ts";
 import { Http1Parser } from "../../protocol/http1/parser.ts";
+import { writeBodyChunk } from "./body_writer.ts";
 import type { ParserHandler, ResponseHead } from "../../protocol/http1/types.ts";
 import type {
   ClientStream,
@@ -26,7 +20,6 @@ import type {
 import { stripHopByHop } from "./hop_by_hop.ts";
 
 const EMPTY = new Uint8Array(0);
-const COALESCE_LIMIT = 16 * 1024;
 
 class Http1ClientStream implements ClientStream {
   readonly #owner: Http1ClientConnection;
@@ -81,37 +74,9 @@ class Http1ClientStream implements ClientStream {
     const conn = this.#owner.conn;
     if (conn.closed || this.requestDone) return undefined;
     let p: Promise<unknown> | undefined;
-    const len = chunk.byteLength;
-    if (len > 0) {
-      const head = this.#pendingHead;
-      if (this.#chunked) {
-        const prefix = chunkPrefix(len);
-        if (len <= COALESCE_LIMIT) {
-          const hl = head ? head.byteLength : 0;
-          const out = allocBytes(hl + prefix.byteLength + len + 2);
-          if (head) out.set(head, 0);
-          out.set(prefix, hl);
-          out.set(chunk, hl + prefix.byteLength);
-          out[out.byteLength - 2] = 13;
-          out[out.byteLength - 1] = 10;
-          this.#pendingHead = undefined;
-          conn.write(out);
-        } else {
-          this.#flushHead();
-          conn.write(prefix);
-          p = conn.writeLent(chunk);
-          conn.write(CRLF);
-        }
-      } else if (head && len <= COALESCE_LIMIT) {
-        const out = allocBytes(head.byteLength + len);
-        out.set(head, 0);
-        out.set(chunk, head.byteLength);
-        this.#pendingHead = undefined;
-        conn.write(out);
-      } else {
-        this.#flushHead();
-        p = conn.writeLent(chunk);
-      }
+    if (chunk.byteLength > 0) {
+      p = writeBodyChunk(conn, this.#pendingHead, chunk, this.#chunked);
+      this.#pendingHead = undefined;
     }
     if (endStream) {
       this.#flushHead();

@@ -6,18 +6,12 @@
  */
 
 import { log } from "../../common/logger.ts";
-import { allocBytes } from "../../common/slab.ts";
 import { type Connection, FilterStatus, type ReadFilter } from "../../network/connection.ts";
 import type { HeaderMap } from "../../protocol/header_map.ts";
 import { HeaderMap as Headers } from "../../protocol/header_map.ts";
-import {
-  chunkPrefix,
-  CRLF,
-  encodeResponseHead,
-  encodeTrailers,
-  LAST_CHUNK,
-} from "../../protocol/http1/encoder.ts";
+import { encodeResponseHead, encodeTrailers, LAST_CHUNK } from "../../protocol/http1/encoder.ts";
 import { Http1Parser } from "../../protocol/http1/parser.ts";
+import { writeBodyChunk } from "./body_writer.ts";
 import {
   Http1ParseError,
   type ParserHandler,
@@ -37,8 +31,6 @@ import { stripHopByHop } from "./hop_by_hop.ts";
 
 const EMPTY = new Uint8Array(0);
 const CONTINUE_100 = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
-/** Head and a small first body chunk go out in one write below this size. */
-const COALESCE_LIMIT = 16 * 1024;
 
 export interface Http1ServerOptions {
   limits?: Partial<ParserLimits>;
@@ -146,40 +138,9 @@ class Http1ServerStream implements ServerStream {
     const conn = this.#owner.conn;
     if (conn.closed) return undefined;
     let p: Promise<unknown> | undefined;
-    const len = chunk.byteLength;
-    if (len > 0) {
-      if (this.#framing === "chunked") {
-        const prefix = chunkPrefix(len);
-        const head = this.#pendingHead;
-        if (len <= COALESCE_LIMIT) {
-          const hl = head ? head.byteLength : 0;
-          const out = allocBytes(hl + prefix.byteLength + len + 2);
-          if (head) out.set(head, 0);
-          out.set(prefix, hl);
-          out.set(chunk, hl + prefix.byteLength);
-          out[out.byteLength - 2] = 13;
-          out[out.byteLength - 1] = 10;
-          this.#pendingHead = undefined;
-          conn.write(out);
-        } else {
-          this.#flushHead();
-          conn.write(prefix);
-          p = conn.writeLent(chunk);
-          conn.write(CRLF);
-        }
-      } else if (this.#framing !== "none") {
-        const head = this.#pendingHead;
-        if (head && len <= COALESCE_LIMIT) {
-          const out = allocBytes(head.byteLength + len);
-          out.set(head, 0);
-          out.set(chunk, head.byteLength);
-          this.#pendingHead = undefined;
-          conn.write(out);
-        } else {
-          this.#flushHead();
-          p = conn.writeLent(chunk);
-        }
-      }
+    if (chunk.byteLength > 0 && this.#framing !== "none") {
+      p = writeBodyChunk(conn, this.#pendingHead, chunk, this.#framing === "chunked");
+      this.#pendingHead = undefined;
     }
     if (endStream) {
       this.#flushHead();

@@ -61,11 +61,13 @@ export class TcpProxy implements ReadFilter {
 
   async #connect(): Promise<void> {
     const down = this.#down;
+    // A redirected connection is routed by where it was headed, as MOSN does.
+    const od = down.originalDestination;
     const name = selectCluster(this.#cfg, {
       sourceHost: down.remoteHost,
       sourcePort: down.remotePort,
-      destinationHost: down.localHost,
-      destinationPort: down.localPort,
+      destinationHost: od?.kind === "tcp" ? od.host : down.localHost,
+      destinationPort: od?.kind === "tcp" ? od.port : down.localPort,
     });
     const cluster = this.#deps.clusterManager.get(name);
     if (!cluster) {
