@@ -9,6 +9,7 @@ import type { HeaderMap } from "../../protocol/header_map.ts";
 import { encodeRequestHead, encodeTrailers, LAST_CHUNK } from "../../protocol/http1/encoder.ts";
 import { Http1Parser } from "../../protocol/http1/parser.ts";
 import { writeBodyChunk } from "./body_writer.ts";
+import { Http1Tunnel } from "./tunnel.ts";
 import type { ParserHandler, ResponseHead } from "../../protocol/http1/types.ts";
 import type {
   ClientStream,
@@ -90,8 +91,8 @@ class Http1ClientStream implements ClientStream {
   sendRequestTrailers(trailers: HeaderMap): void {
     if (this.requestDone) return;
     this.#flushHead();
+    // Only a chunked body can carry trailers; a Content-Length body drops them.
     if (this.#chunked) this.#owner.conn.write(encodeTrailers(trailers));
-    else this.#owner.conn.write(EMPTY);
     this.requestDone = true;
     this.#owner.onRequestComplete(this);
   }
@@ -126,9 +127,7 @@ export class Http1ClientConnection implements ReadFilter, ParserHandler<Response
   #hold: Promise<unknown> | undefined;
   #trailersSeen = false;
   #responseKeepAlive = true;
-  #tunnelPeer: Connection | undefined;
-  #tunnelled = false;
-  #upgradeBuffered: Uint8Array = EMPTY;
+  readonly #tunnel = new Http1Tunnel();
   /** Exchanges completed on this connection. */
   served = 0;
 
@@ -161,15 +160,7 @@ export class Http1ClientConnection implements ReadFilter, ParserHandler<Response
   }
 
   onData(data: Uint8Array, endStream: boolean): FilterStatus | Promise<unknown> {
-    if (this.#tunnelled) {
-      const peer = this.#tunnelPeer;
-      if (!peer) return FilterStatus.Stop;
-      if (endStream) {
-        peer.closeWrite();
-        return FilterStatus.Stop;
-      }
-      return peer.writeLent(data);
-    }
+    if (this.#tunnel.active) return this.#tunnel.forward(data, endStream);
     if (endStream) {
       this.#onEof();
       return FilterStatus.Stop;
@@ -203,7 +194,7 @@ export class Http1ClientConnection implements ReadFilter, ParserHandler<Response
       }
       off += n;
       if (this.parser.upgraded) {
-        this.#upgradeBuffered = data.slice(off);
+        this.#tunnel.buffered = data.slice(off);
         return FilterStatus.Stop;
       }
       const hold = this.#hold;
@@ -303,13 +294,6 @@ export class Http1ClientConnection implements ReadFilter, ParserHandler<Response
   tunnel(): TunnelEnd | undefined {
     if (!this.parser.upgraded) return undefined;
     this.#stream = undefined;
-    return {
-      conn: this.conn,
-      buffered: this.#upgradeBuffered,
-      pipeTo: (peer: Connection) => {
-        this.#tunnelPeer = peer;
-        this.#tunnelled = true;
-      },
-    };
+    return this.#tunnel.end(this.conn);
   }
 }

@@ -12,6 +12,7 @@ import { HeaderMap as Headers } from "../../protocol/header_map.ts";
 import { encodeResponseHead, encodeTrailers, LAST_CHUNK } from "../../protocol/http1/encoder.ts";
 import { Http1Parser } from "../../protocol/http1/parser.ts";
 import { writeBodyChunk } from "./body_writer.ts";
+import { Http1Tunnel } from "./tunnel.ts";
 import {
   Http1ParseError,
   type ParserHandler,
@@ -205,9 +206,7 @@ export class Http1ServerConnection implements ReadFilter, ParserHandler<RequestH
    */
   #turn: Turn | undefined;
   #trailersSeen = false;
-  #tunnelPeer: Connection | undefined;
-  #tunnelled = false;
-  #upgradeBuffered: Uint8Array = EMPTY;
+  readonly #tunnel = new Http1Tunnel();
   draining = false;
 
   constructor(conn: Connection, newStream: NewStreamHandler, opts: Http1ServerOptions = {}) {
@@ -228,15 +227,7 @@ export class Http1ServerConnection implements ReadFilter, ParserHandler<RequestH
   // ---- ReadFilter ----
 
   onData(data: Uint8Array, endStream: boolean): FilterStatus | Promise<unknown> {
-    if (this.#tunnelled) {
-      const peer = this.#tunnelPeer;
-      if (!peer) return FilterStatus.Stop;
-      if (endStream) {
-        peer.closeWrite();
-        return FilterStatus.Stop;
-      }
-      return peer.writeLent(data);
-    }
+    if (this.#tunnel.active) return this.#tunnel.forward(data, endStream);
     if (endStream) {
       this.#onEof();
       return FilterStatus.Stop;
@@ -260,7 +251,7 @@ export class Http1ServerConnection implements ReadFilter, ParserHandler<RequestH
       if (this.#parser.upgraded) {
         // Bytes after an Upgrade request's head belong to the tunnel; reading waits until the
         // tunnel exists (or the upgrade is refused and the connection closes).
-        this.#upgradeBuffered = data.slice(off);
+        this.#tunnel.buffered = data.slice(off);
         // (the parser callbacks above may have set #turn; TS cannot see that)
         const turn = this.#turn as { promise: Promise<void> } | undefined;
         return turn ? turn.promise : FilterStatus.Stop;
@@ -419,16 +410,10 @@ export class Http1ServerConnection implements ReadFilter, ParserHandler<RequestH
   tunnel(): TunnelEnd | undefined {
     if (!this.#parser.upgraded) return undefined;
     this.#current = undefined;
-    return {
-      conn: this.conn,
-      buffered: this.#upgradeBuffered,
-      pipeTo: (peer: Connection) => {
-        this.#tunnelPeer = peer;
-        this.#tunnelled = true;
-        const t = this.#turn;
-        this.#turn = undefined;
-        t?.resolve();
-      },
-    };
+    return this.#tunnel.end(this.conn, () => {
+      const t = this.#turn;
+      this.#turn = undefined;
+      t?.resolve();
+    });
   }
 }
