@@ -250,3 +250,92 @@ Deno.test("http1 routing: route timeout 300 ms against a 1 s upstream answers 50
     await slow.close();
   }
 });
+
+Deno.test("http1 routing: header matchers (regex, present, invert) through real sockets", async () => {
+  const a = echoOrigin("a");
+  const b = echoOrigin("b");
+  const mosn = startInProcess(httpDoc({
+    clusters: [{ name: "a", hosts: [{ address: a.address }] }, {
+      name: "b",
+      hosts: [{ address: b.address }],
+    }],
+    routers: [simpleRouter([
+      {
+        match: { prefix: "/re", headers: [{ name: "x-ver", value: "v[0-9]+", regex: true }] },
+        route: { cluster_name: "b" },
+      },
+      {
+        match: { prefix: "/present", headers: [{ name: "x-debug", present: true }] },
+        route: { cluster_name: "b" },
+      },
+      {
+        match: { prefix: "/invert", headers: [{ name: "x-env", value: "prod", invert: true }] },
+        route: { cluster_name: "b" },
+      },
+      { match: { prefix: "/" }, route: { cluster_name: "a" } },
+    ])],
+  }));
+  const port = mosn.listenerPort("http");
+  try {
+    assert.equal((await get(port, "/re", { "x-ver": "v12" })).json?.name, "b");
+    assert.equal((await get(port, "/re", { "x-ver": "v12x" })).json?.name, "a"); // full match
+    assert.equal((await get(port, "/present", { "x-debug": "" })).json?.name, "b");
+    assert.equal((await get(port, "/present")).json?.name, "a");
+    assert.equal((await get(port, "/invert", { "x-env": "staging" })).json?.name, "b");
+    assert.equal((await get(port, "/invert", { "x-env": "prod" })).json?.name, "a");
+  } finally {
+    await mosn.stop("fast");
+    await a.close();
+    await b.close();
+  }
+});
+
+Deno.test("http1 routing: x-mosn-try-timeout retries a slow try; connect failures answer 502 after the retries", async () => {
+  let calls = 0;
+  const slowOnce = origin(async () => {
+    if (calls++ === 0) await new Promise((r) => setTimeout(r, 500));
+    return new Response("second try");
+  });
+  const dead = `127.0.0.1:${
+    (() => {
+      const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      const p = (l.addr as Deno.NetAddr).port;
+      l.close();
+      return p;
+    })()
+  }`;
+  const mosn = startInProcess(httpDoc({
+    clusters: [{ name: "s", hosts: [{ address: slowOnce.address }] }, {
+      name: "dead",
+      hosts: [{ address: dead }],
+    }],
+    routers: [simpleRouter([
+      {
+        match: { prefix: "/dead" },
+        route: { cluster_name: "dead", retry_policy: { retry_on: true, num_retries: 2 } },
+      },
+      {
+        match: { prefix: "/" },
+        route: { cluster_name: "s", retry_policy: { retry_on: true, num_retries: 2 } },
+      },
+    ])],
+  }));
+  const port = mosn.listenerPort("http");
+  try {
+    const t0 = performance.now();
+    const r = await get(port, "/", { "x-mosn-try-timeout": "100" });
+    assert.equal(r.status, 200);
+    assert.equal(r.text, "second try");
+    assert.ok(performance.now() - t0 < 450, "the first try was cut at ~100 ms");
+    const d = await get(port, "/dead");
+    assert.equal(d.status, 502);
+    const up = [...mosn.stats.scopes()].find((s) =>
+      s.type === "upstream" && s.labels.cluster === "dead" && !s.labels.host
+    )!;
+    assert.equal(up.counter("connection_con_fail").value, 3, "one try and two retries");
+  } finally {
+    await mosn.stop("fast");
+    await new Promise((r) => setTimeout(r, 500));
+    await slowOnce.close();
+  }
+});
