@@ -241,7 +241,8 @@ export interface CidrRange {
 }
 
 /** Protocols the `proxy` network filter speaks. */
-export const PROXY_PROTOCOLS = ["Http1", "Http2", "Auto"] as const;
+/** Protocols the `proxy` filter speaks: HTTP, or a registered xprotocol (multiplexed RPC). */
+export const PROXY_PROTOCOLS = ["Http1", "Http2", "Auto", "bolt", "boltv2", "dubbo"] as const;
 export type ProxyProtocol = typeof PROXY_PROTOCOLS[number];
 
 /** `proxy` network filter config (the L7 proxy). */

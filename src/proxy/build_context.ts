@@ -102,6 +102,7 @@ class TableRoutes implements RouteSource {
 export function buildProxyContext(config: ProxyFilterConfig, deps: FilterDeps): ProxyContext {
   return {
     listenerName: deps.listenerName,
+    upstreamProtocol: config.upstreamProtocol,
     routes: new TableRoutes(deps, config.routerConfigName),
     clusterManager: deps.clusterManager,
     downstreamStats: downstreamRequestStats(deps.stats, deps.listenerName),

@@ -48,6 +48,8 @@ export interface AccessLogSink {
 
 export interface ProxyContext {
   readonly listenerName: string;
+  /** "Http1" or the xprotocol name the upstream speaks (bolt, dubbo…). */
+  readonly upstreamProtocol: string;
   readonly routes: RouteSource;
   readonly clusterManager: ClusterManager;
   readonly downstreamStats: DownstreamRequestStats;

@@ -266,7 +266,14 @@ export class DownstreamRequest implements RequestReceiver, StreamFilterCallbacks
     this.#countedRequest = true;
 
     // Timeouts: route, overridable per request by MOSN's headers (milliseconds).
-    let timeout = route.timeoutMs > 0 ? route.timeoutMs : this.ctx.defaultTimeoutMs;
+    // The route's timeout, else the RPC frame's own (bolt's timeout field, dubbo's attachment),
+    // else the proxy's global timeout.
+    const frameTimeout = this.req.frame?.timeoutMs ?? 0;
+    let timeout = route.timeoutMs > 0
+      ? route.timeoutMs
+      : frameTimeout > 0
+      ? frameTimeout
+      : this.ctx.defaultTimeoutMs;
     this.#perTryTimeoutMs = route.retryPolicy?.perTryTimeoutMs ?? 0;
     const ctl = takeControlHeaders(this.req.headers);
     if (ctl) {

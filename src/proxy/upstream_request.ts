@@ -60,7 +60,11 @@ export class UpstreamRequest implements ResponseReceiver, PoolCallbacks {
     if (this.#perTryTimeoutMs > 0) {
       this.#tryTimer = timers.schedule(this.#perTryTimeoutMs, () => this.#onTryTimeout());
     }
-    this.#cancelPool = cluster.httpPool(this.host).newStream(this, this, fresh);
+    this.#cancelPool = cluster.pool(this.host, this.#down.ctx.upstreamProtocol).newStream(
+      this,
+      this,
+      fresh,
+    );
   }
 
   // ---- PoolCallbacks ----

@@ -13,6 +13,7 @@
 
 import type { Connection } from "../network/connection.ts";
 import type { HeaderMap } from "../protocol/header_map.ts";
+import type { XFrame } from "../protocol/xprotocol/types.ts";
 
 /** A request as the proxy sees it, whatever the protocol. */
 export interface RequestMessage {
@@ -30,14 +31,19 @@ export interface RequestMessage {
   contentLength: number;
   /** The peer asked for a protocol switch (HTTP/1 Upgrade: websocket); "" if not. */
   upgrade: string;
+  /** Multiplexed RPC: the request frame itself (forwarded as is, with a new request id). */
+  frame?: XFrame;
 }
 
 export interface ResponseMessage {
+  /** HTTP status, or an RPC status mapped to HTTP (statusToHttp) for stats and retries. */
   status: number;
   /** Reason phrase for HTTP/1 ("" = the standard one). */
   reason: string;
   headers: HeaderMap;
   contentLength: number;
+  /** Multiplexed RPC: the upstream's response frame (sent back with the downstream's id). */
+  frame?: XFrame;
 }
 
 /** Why a stream ended without completing. */

@@ -8,6 +8,8 @@ import { type StatsRegistry, type UpstreamStats, upstreamStats } from "../observ
 import { HostImpl } from "./host.ts";
 import { type LoadBalancerFactory, loadBalancers } from "./lb/registry.ts";
 import { Http1Pool } from "./pool/http1_pool.ts";
+import { MultiplexPool } from "./pool/multiplex_pool.ts";
+import { createXProtocol } from "../protocol/xprotocol/registry.ts";
 import type { ConnectionPool } from "./pool/types.ts";
 import { ResourceManager } from "./resource_manager.ts";
 import type { Cluster, Host, LoadBalancer, UpstreamResult } from "./types.ts";
@@ -47,7 +49,7 @@ export class ClusterImpl implements Cluster {
   /** ORIGINAL_DST: hosts made on demand, by "ip:port". */
   readonly #dynamicHosts = new Map<string, HostImpl>();
 
-  readonly #pools = new Map<Host, ConnectionPool>();
+  readonly #pools = new Map<Host, Map<string, ConnectionPool>>();
   readonly #counters = new Map<Host, ConnectionCounters>();
   readonly #conns = new Set<Connection>();
   #idleWaiters: (() => void)[] = [];
@@ -156,10 +158,20 @@ export class ClusterImpl implements Cluster {
     return c;
   }
 
-  /** The HTTP/1 connection pool of `host`, created on first use. */
-  httpPool(host: Host): ConnectionPool {
-    let p = this.#pools.get(host);
-    if (!p) this.#pools.set(host, p = new Http1Pool(host, this, this.resources));
+  /**
+   * The connection pool of `host` for `protocol` ("Http1" or an xprotocol name such as
+   * "bolt"), created on first use.
+   */
+  pool(host: Host, protocol: string): ConnectionPool {
+    let byProto = this.#pools.get(host);
+    if (!byProto) this.#pools.set(host, byProto = new Map());
+    let p = byProto.get(protocol);
+    if (!p) {
+      p = protocol === "Http1"
+        ? new Http1Pool(host, this, this.resources)
+        : new MultiplexPool(host, this, createXProtocol(protocol));
+      byProto.set(protocol, p);
+    }
     return p;
   }
 
@@ -224,7 +236,7 @@ export class ClusterImpl implements Cluster {
   close(): void {
     this.#closed = true;
     for (const e of this.#extensions.splice(0)) e.close();
-    for (const p of this.#pools.values()) p.close();
+    for (const byProto of this.#pools.values()) for (const p of byProto.values()) p.close();
     for (const c of [...this.#conns]) c.close("now");
   }
 

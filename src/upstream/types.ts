@@ -70,8 +70,8 @@ export interface Cluster {
   readonly stats: UpstreamStats;
   /** Circuit-breaker counters (circuit_breakers[0]). */
   readonly resources: ResourceManager;
-  /** The HTTP/1 connection pool of one of this cluster's hosts. */
-  httpPool(host: Host): ConnectionPool;
+  /** The connection pool of one of this cluster's hosts for a protocol ("Http1", "bolt", …). */
+  pool(host: Host, protocol: string): ConnectionPool;
   /**
    * Opens a connection to `host` with the cluster's connect timeout, counting cluster and host
    * connection stats. Rejects with ConnectError. The connection is not started yet.

@@ -70,7 +70,7 @@ function makeCluster(reg: StatsRegistry, config: ClusterConfig): Cluster {
     connect: () => Promise.reject(new Error("no connections in admin tests")),
     reportResult() {},
     resources: new ResourceManager(config.circuitBreakers),
-    httpPool: () => {
+    pool: () => {
       throw new Error("no pools in admin tests");
     },
   };

@@ -5,13 +5,31 @@ import type { ObjReader } from "../../../config/reader.ts";
 import type { ConfigRefs } from "../types.ts";
 
 export function parseProxyConfig(r: ObjReader, refs: ConfigRefs): ProxyFilterConfig {
-  const down = r.oneOf("downstream_protocol", PROXY_PROTOCOLS, "Http1");
-  const up = r.oneOf("upstream_protocol", PROXY_PROTOCOLS, "Http1");
+  // MOSN's older form: "X" with extend_config.sub_protocol naming the RPC protocol.
+  const sub = r.obj("extend_config")?.raw("sub_protocol");
+  const pick = (key: string) => {
+    const v = r.raw(key);
+    if (typeof v === "string" && v.toUpperCase() === "X" && typeof sub === "string") {
+      return PROXY_PROTOCOLS.find((p) => p === sub.toLowerCase()) ??
+        r.oneOf(key, PROXY_PROTOCOLS, "Http1");
+    }
+    return r.oneOf(key, PROXY_PROTOCOLS, "Http1");
+  };
+  const down = pick("downstream_protocol");
+  // The upstream speaks what the downstream speaks unless told otherwise.
+  const up = r.has("upstream_protocol") ? pick("upstream_protocol") : down;
   if (down === "Http2" || down === "Auto") {
-    r.ctx.error(r.at("downstream_protocol"), `"${down}" is not supported yet (only "Http1")`);
+    r.ctx.error(r.at("downstream_protocol"), `"${down}" is not supported yet`);
   }
-  if (up === "Http2") {
-    r.ctx.error(r.at("upstream_protocol"), `"${up}" is not supported yet (only "Http1")`);
+  if (up === "Http2" || up === "Auto") {
+    r.ctx.error(r.at("upstream_protocol"), `"${up}" is not supported yet`);
+  }
+  const rpc = (p: string) => p !== "Http1" && p !== "Http2" && p !== "Auto";
+  if (rpc(down) !== rpc(up)) {
+    r.ctx.error(
+      r.at("upstream_protocol"),
+      `cannot convert between "${down}" and "${up}" (RPC to RPC or HTTP to HTTP only)`,
+    );
   }
   const routerConfigName = r.reqStr("router_config_name");
   if (routerConfigName && !refs.routerNames.has(routerConfigName)) {
@@ -23,12 +41,12 @@ export function parseProxyConfig(r: ObjReader, refs: ConfigRefs): ProxyFilterCon
   if (ext) {
     defaultTimeoutMs = ext.duration("global_timeout", 60_000);
     maxRequestHeadersBytes = ext.int("max_header_size", 64 * 1024, 1024, 1 << 20);
-    ext.allow("http2_use_stream", "enable_worker_pool");
+    ext.allow("http2_use_stream", "enable_worker_pool", "sub_protocol");
     ext.done();
   }
   const cfg: ProxyFilterConfig = {
     downstreamProtocol: down,
-    upstreamProtocol: up === "Auto" ? "Http1" : up,
+    upstreamProtocol: up,
     routerConfigName,
     fallbackForUnknownProtocol: r.bool("fallback_for_unknown_protocol", false),
     defaultTimeoutMs,

@@ -5,6 +5,9 @@ import { DownstreamRequest } from "../../../proxy/downstream_request.ts";
 import { buildProxyContext } from "../../../proxy/build_context.ts";
 import { Http1ServerConnection } from "../../../stream/http1/server_connection.ts";
 import type { NetworkFilterFactory } from "../types.ts";
+import { createXProtocol } from "../../../protocol/xprotocol/registry.ts";
+import type { ServerStream } from "../../../stream/types.ts";
+import { XServerConnection } from "../../../stream/xprotocol/server_connection.ts";
 import { parseProxyConfig } from "./config.ts";
 
 export const proxyFactory: NetworkFilterFactory<ProxyFilterConfig> = {
@@ -17,16 +20,14 @@ export const proxyFactory: NetworkFilterFactory<ProxyFilterConfig> = {
       listener: deps.listenerName,
       proxy: "global",
     }).counter("request_protocol_error");
-    return (conn) => {
-      const server = new Http1ServerConnection(
-        conn,
-        (stream) => new DownstreamRequest(stream, ctx),
-        {
-          limits,
-          onProtocolError: () => protocolErrors.inc(),
-        },
-      );
-      conn.addReadFilter(server);
-    };
+    const newStream = (stream: ServerStream) => new DownstreamRequest(stream, ctx);
+    const onProtocolError = () => protocolErrors.inc();
+    if (config.downstreamProtocol !== "Http1") {
+      const proto = createXProtocol(config.downstreamProtocol);
+      return (conn) =>
+        conn.addReadFilter(new XServerConnection(conn, proto, newStream, { onProtocolError }));
+    }
+    return (conn) =>
+      conn.addReadFilter(new Http1ServerConnection(conn, newStream, { limits, onProtocolError }));
   },
 };

@@ -1,0 +1,249 @@
+import assert from "node:assert/strict";
+import { startInProcess } from "../_support/mosn.ts";
+import { tcpServer, writeAll } from "../_support/net.ts";
+import { boltV1 } from "../../src/protocol/xprotocol/bolt/codec.ts";
+import { FrameReader } from "../../src/stream/xprotocol/frame_reader.ts";
+import type { XFrame } from "../../src/protocol/xprotocol/types.ts";
+
+const GOLDEN = new URL("../protocol/xprotocol/golden/bolt/", import.meta.url).pathname;
+function golden(name: string): Uint8Array {
+  const hex = Deno.readTextFileSync(`${GOLDEN}${name}.hex`).replace(/\s+/g, "");
+  return new Uint8Array(hex.match(/../g)!.map((h) => parseInt(h, 16)));
+}
+
+/** A bolt upstream that answers every request with the golden sayHello response (same id). */
+function boltUpstream(opts: { delayMs?: number; seen?: XFrame[] } = {}) {
+  const template = boltV1.decode(golden("v1_resp_hello_peter"));
+  if (template === "again") throw new Error("bad golden");
+  return tcpServer(async (c) => {
+    const reader = new FrameReader(boltV1);
+    const buf = new Uint8Array(65536);
+    for (;;) {
+      const n = await c.read(buf);
+      if (n === null) return;
+      const frames: XFrame[] = [];
+      reader.push(buf.subarray(0, n), (f) => frames.push(f));
+      for (const f of frames) {
+        opts.seen?.push(f);
+        if (f.kind !== "request") continue;
+        const reply = async () => {
+          if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
+          const raw = template.frame.raw.slice();
+          const copy = boltV1.decode(raw);
+          if (copy === "again") return;
+          boltV1.setRequestId(copy.frame, f.requestId);
+          await writeAll(c, copy.frame.raw);
+        };
+        reply().catch(() => {});
+      }
+    }
+  });
+}
+
+function boltDoc(upstream: string, routes?: unknown[]) {
+  return {
+    servers: [{
+      default_log_level: "ERROR",
+      routers: [{
+        router_config_name: "rpc",
+        virtual_hosts: [{
+          name: "all",
+          domains: ["*"],
+          routers: routes ??
+            [{
+              match: { headers: [{ name: "service", value: ".*", regex: true }] },
+              route: { cluster_name: "rpc" },
+            }],
+        }],
+      }],
+      listeners: [{
+        name: "bolt",
+        address: "127.0.0.1:0",
+        filter_chains: [{
+          filters: [{
+            type: "proxy",
+            config: { downstream_protocol: "bolt", router_config_name: "rpc" },
+          }],
+        }],
+      }],
+    }],
+    cluster_manager: {
+      clusters: [{
+        name: "rpc",
+        type: "SIMPLE",
+        lb_type: "LB_ROUNDROBIN",
+        hosts: [{ address: upstream }],
+      }],
+    },
+  };
+}
+
+/** A client on the project's codec: sends frames, collects decoded answers. */
+async function client(port: number) {
+  const c = await Deno.connect({ hostname: "127.0.0.1", port });
+  const reader = new FrameReader(boltV1);
+  const got: XFrame[] = [];
+  let closed = false;
+  const pump = (async () => {
+    const buf = new Uint8Array(65536);
+    try {
+      for (;;) {
+        const n = await c.read(buf);
+        if (n === null) break;
+        reader.push(buf.subarray(0, n), (f) => got.push(f));
+      }
+    } catch { /* reset */ }
+    closed = true;
+  })();
+  return {
+    got,
+    get closed() {
+      return closed;
+    },
+    async send(frame: Uint8Array, id?: number) {
+      const copy = frame.slice();
+      if (id !== undefined) {
+        const d = boltV1.decode(copy);
+        if (d !== "again") boltV1.setRequestId(d.frame, id);
+      }
+      await writeAll(c, copy);
+    },
+    async until(n: number, ms = 5000) {
+      const end = Date.now() + ms;
+      while (got.length < n && !closed && Date.now() < end) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    },
+    async close() {
+      try {
+        c.close();
+      } catch { /* closed */ }
+      await pump;
+    },
+  };
+}
+
+Deno.test("bolt: a request through the proxy comes back with the client's own id", async () => {
+  const up = boltUpstream();
+  const mosn = startInProcess(boltDoc(up.address));
+  const cl = await client(mosn.listenerPort("bolt"));
+  try {
+    await cl.send(golden("v1_req_sayHello_peter"), 4242);
+    await cl.until(1);
+    assert.equal(cl.got.length, 1);
+    assert.equal(cl.got[0]!.kind, "response");
+    assert.equal(cl.got[0]!.requestId, 4242);
+    assert.equal(cl.got[0]!.status, 0);
+  } finally {
+    await cl.close();
+    await mosn.stop("fast");
+    await up.close();
+  }
+});
+
+Deno.test("bolt: 1000 concurrent requests from 10 connections all answered with their own ids over one upstream connection", async () => {
+  const up = boltUpstream({ delayMs: 5 });
+  const mosn = startInProcess(boltDoc(up.address));
+  const clients = await Promise.all(
+    Array.from({ length: 10 }, () => client(mosn.listenerPort("bolt"))),
+  );
+  try {
+    const req = golden("v1_req_sayHello_peter");
+    // Every client uses the same ids 1..100: they collide upstream unless the proxy re-stamps.
+    await Promise.all(clients.map(async (cl) => {
+      for (let id = 1; id <= 100; id++) await cl.send(req, id);
+    }));
+    await Promise.all(clients.map((cl) => cl.until(100)));
+    for (const cl of clients) {
+      assert.deepEqual(
+        cl.got.map((f) => f.requestId).sort((a, b) => a - b),
+        Array.from({ length: 100 }, (_, i) => i + 1),
+      );
+    }
+    assert.equal(up.accepted, 1, "one upstream connection carried everything");
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
+    await mosn.stop("fast");
+    await up.close();
+  }
+});
+
+Deno.test("bolt: heartbeats are answered by the proxy, oneway requests are forwarded without an answer", async () => {
+  const seen: XFrame[] = [];
+  const up = boltUpstream({ seen });
+  const mosn = startInProcess(boltDoc(up.address));
+  const cl = await client(mosn.listenerPort("bolt"));
+  try {
+    await cl.send(golden("v1_heartbeat"), 77);
+    await cl.until(1);
+    assert.equal(cl.got[0]!.kind, "heartbeat_ack");
+    assert.equal(cl.got[0]!.requestId, 77);
+    await cl.send(golden("v1_req_oneway"));
+    for (let i = 0; i < 200 && !seen.some((f) => f.kind === "oneway"); i++) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.ok(seen.some((f) => f.kind === "oneway"), "the upstream got the oneway request");
+    assert.ok(!seen.some((f) => f.kind === "heartbeat"), "heartbeats stay at the proxy");
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(cl.got.length, 1, "no answer to a oneway request");
+  } finally {
+    await cl.close();
+    await mosn.stop("fast");
+    await up.close();
+  }
+});
+
+Deno.test("bolt: no route and a dead upstream get proper bolt error responses; a corrupt frame closes only its connection", async () => {
+  const mosn = startInProcess(boltDoc("127.0.0.1:9", [
+    {
+      match: { headers: [{ name: "service", value: "nothing-matches", regex: false }] },
+      route: { cluster_name: "rpc" },
+    },
+  ]));
+  const port = mosn.listenerPort("bolt");
+  const a = await client(port);
+  const b = await client(port);
+  try {
+    await a.send(golden("v1_req_sayHello_peter"), 5);
+    await a.until(1);
+    assert.equal(a.got[0]!.requestId, 5);
+    assert.equal(a.got[0]!.status, 6, "no route → NO_PROCESSOR");
+    await b.send(new TextEncoder().encode("GARBAGE BYTES THAT ARE NOT BOLT"));
+    for (let i = 0; i < 200 && !b.closed; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.ok(b.closed, "the corrupt connection was closed");
+    await a.send(golden("v1_req_sayHello_peter"), 6);
+    await a.until(2);
+    assert.equal(a.got[1]!.requestId, 6, "the other connection still works");
+  } finally {
+    await a.close();
+    await b.close();
+    await mosn.stop("fast");
+  }
+});
+
+Deno.test("bolt: when the upstream dies mid-flight every pending request gets an error response", async () => {
+  let conns: Deno.Conn[] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const silent = tcpServer(async (c) => {
+    conns.push(c);
+    await gate; // never answers
+  });
+  const mosn = startInProcess(boltDoc(silent.address));
+  const cl = await client(mosn.listenerPort("bolt"));
+  try {
+    for (let id = 1; id <= 20; id++) await cl.send(golden("v1_req_sayHello_peter"), id);
+    for (let i = 0; i < 200 && conns.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 50));
+    for (const c of conns) c.close();
+    conns = [];
+    await cl.until(20, 3000);
+    assert.equal(cl.got.length, 20);
+    assert.ok(cl.got.every((f) => f.kind === "response" && f.status !== 0));
+  } finally {
+    release();
+    await cl.close();
+    await mosn.stop("fast");
+    await silent.close();
+  }
+});
