@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { startInProcess } from "../_support/mosn.ts";
 import { tcpServer, writeAll } from "../_support/net.ts";
 import { boltV1 } from "../../src/protocol/xprotocol/bolt/codec.ts";
+import type { BoltMeta } from "../../src/protocol/xprotocol/bolt/types.ts";
 import { FrameReader } from "../../src/stream/xprotocol/frame_reader.ts";
 import type { XFrame } from "../../src/protocol/xprotocol/types.ts";
 
@@ -161,6 +162,10 @@ Deno.test("bolt: 1000 concurrent requests from 10 connections all answered with 
       );
     }
     assert.equal(up.accepted, 1, "one upstream connection carried everything");
+    const proto = [...mosn.stats.scopes()].find((s) => s.type === "protocol")!;
+    assert.deepEqual(proto.labels, { listener: "bolt", protocol: "bolt" });
+    assert.equal(proto.counter("request_total").value, 1000);
+    assert.equal(proto.counter("response_0_total").value, 1000);
   } finally {
     await Promise.all(clients.map((c) => c.close()));
     await mosn.stop("fast");
@@ -245,5 +250,43 @@ Deno.test("bolt: when the upstream dies mid-flight every pending request gets an
     await cl.close();
     await mosn.stop("fast");
     await silent.close();
+  }
+});
+
+Deno.test("multiplex client: an idle upstream connection is kept alive with heartbeats and closed when they go unanswered", async () => {
+  const { XClientConnection } = await import("../../src/stream/xprotocol/client_connection.ts");
+  const { Connection } = await import("../../src/network/connection.ts");
+  // An upstream that acks heartbeats while `answer` is true.
+  let answer = true;
+  let heartbeats = 0;
+  const up = tcpServer(async (c) => {
+    const reader = new FrameReader(boltV1);
+    const buf = new Uint8Array(4096);
+    for (;;) {
+      const n = await c.read(buf).catch(() => null);
+      if (n === null) return;
+      const frames: XFrame[] = [];
+      reader.push(buf.subarray(0, n), (f) => frames.push(f));
+      for (const f of frames) {
+        if (f.kind !== "heartbeat") continue;
+        heartbeats++;
+        if (answer) await writeAll(c, boltV1.encode(boltV1.heartbeatReply(f as XFrame<BoltMeta>)));
+      }
+    }
+  });
+  const conn = new Connection(await Deno.connect({ hostname: "127.0.0.1", port: up.port }));
+  const client = new XClientConnection(conn, boltV1, { intervalMs: 50, maxFailures: 3 });
+  conn.start();
+  try {
+    await new Promise((r) => setTimeout(r, 400));
+    assert.ok(heartbeats >= 3, `sent ${heartbeats} heartbeats while idle`);
+    assert.equal(conn.closed, false, "answered heartbeats keep it open");
+    answer = false;
+    for (let i = 0; i < 100 && !conn.closed; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(conn.closed, true, "closed after repeated unanswered heartbeats");
+    assert.equal(client.inflight, 0);
+  } finally {
+    conn.close("now");
+    await up.close();
   }
 });

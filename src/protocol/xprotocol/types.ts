@@ -86,6 +86,8 @@ export interface XProtocol<M = unknown> {
   setRequestId(frame: XFrame<M>, id: number): void;
   /** The answer to a heartbeat frame (same id), with `raw` filled in. */
   heartbeatReply(frame: XFrame<M>): XFrame<M>;
+  /** A heartbeat request, for keeping idle upstream connections alive; absent = no heartbeats. */
+  heartbeat?(requestId: number): XFrame<M>;
   /**
    * An error response to `request` built from an HTTP-like status the proxy produced (404 no
    * route, 502 no healthy upstream, 503 overflow, 504 timeout…), with `raw` filled in.

@@ -61,6 +61,13 @@ class XClientStream implements ClientStream {
   }
 }
 
+export interface KeepaliveOptions {
+  /** Send a heartbeat after this long without traffic; 0 = never. Default 15 s. */
+  intervalMs?: number;
+  /** Close the connection after this many heartbeats in a row go unanswered. Default 3. */
+  maxFailures?: number;
+}
+
 export class XClientConnection implements ReadFilter {
   readonly conn: Connection;
   readonly proto: XProtocol;
@@ -68,13 +75,27 @@ export class XClientConnection implements ReadFilter {
   readonly #inflight = new Map<number, XClientStream>();
   #nextId = 1;
   #onDrained: (() => void) | undefined;
+  /** Keep-alive: reads since the last tick, the heartbeat awaiting its ack, misses in a row. */
+  #reads = 0;
+  #heartbeatId = 0;
+  #misses = 0;
+  readonly #maxMisses: number;
+  #keepalive: ReturnType<typeof setInterval> | undefined;
 
-  constructor(conn: Connection, proto: XProtocol) {
+  constructor(conn: Connection, proto: XProtocol, keepalive: KeepaliveOptions = {}) {
     this.conn = conn;
     this.proto = proto;
     this.#reader = new FrameReader(proto);
+    this.#maxMisses = keepalive.maxFailures ?? 3;
+    const every = keepalive.intervalMs ?? 15_000;
+    if (every > 0 && proto.heartbeat) {
+      const t = setInterval(() => this.#tick(), every);
+      Deno.unrefTimer(t);
+      this.#keepalive = t;
+    }
     conn.addReadFilter(this);
     conn.onClose(() => {
+      if (this.#keepalive !== undefined) clearInterval(this.#keepalive);
       // The upstream went away: every pending call ends now, each with its own error.
       const pending = [...this.#inflight.values()];
       this.#inflight.clear();
@@ -94,10 +115,39 @@ export class XClientConnection implements ReadFilter {
     return new XClientStream(this, receiver);
   }
 
-  send(s: XClientStream, f: XFrame): void {
+  #allocId(): number {
     let id = this.#nextId;
-    while (this.#inflight.has(id)) id = id >= MAX_ID ? 1 : id + 1;
+    while (this.#inflight.has(id) || id === this.#heartbeatId) id = id >= MAX_ID ? 1 : id + 1;
     this.#nextId = id >= MAX_ID ? 1 : id + 1;
+    return id;
+  }
+
+  /** Keeps an idle connection alive, and closes it when the upstream stops answering. */
+  #tick(): void {
+    // Any bytes from the upstream prove it alive (some peers answer heartbeats oddly, e.g.
+    // apache-dubbo-service with a non-standard frame of id 0).
+    if (this.#reads > 0) {
+      this.#heartbeatId = 0;
+      this.#misses = 0;
+    }
+    const busy = this.#reads > 0 || this.#inflight.size > 0;
+    this.#reads = 0;
+    if (this.#heartbeatId !== 0) {
+      // The last heartbeat is still unanswered.
+      if (++this.#misses >= this.#maxMisses) {
+        log.debug("xprotocol client: heartbeats unanswered, closing", { conn: this.conn.id });
+        this.conn.close("now");
+        return;
+      }
+    }
+    if (busy && this.#heartbeatId === 0) return;
+    const id = this.#allocId();
+    this.#heartbeatId = id;
+    this.conn.write(this.proto.encode(this.proto.heartbeat!(id)));
+  }
+
+  send(s: XClientStream, f: XFrame): void {
+    const id = this.#allocId();
     s.id = id;
     this.proto.setRequestId(f, id);
     this.conn.write(f.raw);
@@ -128,6 +178,7 @@ export class XClientConnection implements ReadFilter {
       this.conn.close("now", "remote_close");
       return FilterStatus.Stop;
     }
+    this.#reads++;
     try {
       this.#reader.push(data, (f) => this.#onFrame(f));
     } catch (e) {
@@ -145,7 +196,16 @@ export class XClientConnection implements ReadFilter {
       this.conn.write(this.proto.encode(this.proto.heartbeatReply(f)));
       return;
     }
-    if (f.kind !== "response") return; // heartbeat acks and strays
+    if (
+      f.kind === "heartbeat_ack" || (f.kind === "response" && f.requestId === this.#heartbeatId)
+    ) {
+      if (f.requestId === this.#heartbeatId) {
+        this.#heartbeatId = 0;
+        this.#misses = 0;
+      }
+      return;
+    }
+    if (f.kind !== "response") return; // strays
     const s = this.#inflight.get(f.requestId);
     if (!s) return; // answered after a timeout: nobody waits any more
     this.#inflight.delete(f.requestId);

@@ -6,6 +6,7 @@
 
 import { log } from "../../common/logger.ts";
 import { type Connection, FilterStatus, type ReadFilter } from "../../network/connection.ts";
+import type { Scope } from "../../observability/stats.ts";
 import type { HeaderMap } from "../../protocol/header_map.ts";
 import { type XFrame, type XProtocol, XProtocolError } from "../../protocol/xprotocol/types.ts";
 import type {
@@ -38,7 +39,9 @@ class XServerStream implements ServerStream {
   #errorReply(httpStatus: number): Uint8Array {
     const proto = this.#owner.proto;
     proto.setRequestId(this.request, this.downstreamId);
-    return proto.encode(proto.hijack(this.request, httpStatus));
+    const reply = proto.hijack(this.request, httpStatus);
+    this.#owner.countStatus(reply.status);
+    return proto.encode(reply);
   }
 
   get connection(): Connection {
@@ -56,6 +59,7 @@ class XServerStream implements ServerStream {
       // The upstream's answer, stamped back with the id this client used.
       proto.setRequestId(resp.frame, this.downstreamId);
       bytes = resp.frame.raw;
+      this.#owner.countStatus(resp.frame.status);
     } else {
       bytes = this.#errorReply(resp.status);
     }
@@ -81,6 +85,8 @@ class XServerStream implements ServerStream {
 
 export interface XServerOptions {
   onProtocolError?(e: unknown): void;
+  /** Protocol-level counters (type "protocol", labels listener + protocol). */
+  stats?: Scope;
 }
 
 export class XServerConnection implements ReadFilter {
@@ -123,6 +129,7 @@ export class XServerConnection implements ReadFilter {
     } catch (e) {
       // Corrupt bytes close this connection only.
       this.#opts.onProtocolError?.(e);
+      this.#opts.stats?.counter("protocol_error_total").inc();
       log.debug("xprotocol server: bad frame, closing", {
         conn: this.conn.id,
         code: e instanceof XProtocolError ? e.code : "UNKNOWN",
@@ -132,7 +139,15 @@ export class XServerConnection implements ReadFilter {
     return FilterStatus.Stop;
   }
 
+  /** response_<protocol status>_total, e.g. response_0_total for bolt success. */
+  countStatus(status: number): void {
+    const st = this.#opts.stats;
+    if (st) st.counter(`response_${status}_total`).inc();
+  }
+
   #onFrame(f: XFrame): void {
+    const st = this.#opts.stats;
+    if (st) st.counter(`${f.kind}_total`).inc();
     if (f.kind === "heartbeat") {
       this.conn.write(this.proto.encode(this.proto.heartbeatReply(f)));
       return;

@@ -24,8 +24,14 @@ export const proxyFactory: NetworkFilterFactory<ProxyFilterConfig> = {
     const onProtocolError = () => protocolErrors.inc();
     if (config.downstreamProtocol !== "Http1") {
       const proto = createXProtocol(config.downstreamProtocol);
+      const stats = deps.stats.scope("protocol", {
+        listener: deps.listenerName,
+        protocol: proto.name,
+      });
       return (conn) =>
-        conn.addReadFilter(new XServerConnection(conn, proto, newStream, { onProtocolError }));
+        conn.addReadFilter(
+          new XServerConnection(conn, proto, newStream, { onProtocolError, stats }),
+        );
     }
     return (conn) =>
       conn.addReadFilter(new Http1ServerConnection(conn, newStream, { limits, onProtocolError }));

@@ -39,6 +39,19 @@ export function createDubbo(options: XProtocolOptions = {}): XProtocol<DubboMeta
     encode: encodeDubbo,
     setRequestId: setDubboRequestId,
     heartbeatReply: dubboHeartbeatReply,
+    heartbeat(requestId) {
+      // magic | flag request+two-way+event+hessian2 | status 0 | id u64 | length 1 | 'N' (null)
+      const bytes = new Uint8Array(17);
+      const v = new DataView(bytes.buffer);
+      v.setUint16(0, 0xdabb);
+      bytes[2] = 0xe2;
+      v.setBigUint64(4, BigInt(requestId));
+      v.setUint32(12, 1);
+      bytes[16] = 0x4e;
+      const r = decodeDubbo(bytes, maxFrameBytes);
+      if (r === "again") throw new XProtocolError("dubbo", "ENCODE_FAILED", "heartbeat frame");
+      return r.frame;
+    },
     hijack: dubboHijack,
     statusToHttp: dubboStatusToHttp,
   };
