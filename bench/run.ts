@@ -1,19 +1,21 @@
 /**
- * Benchmark runner: `./deno task bench [--suite tcp|http|all] [--rounds N] [--duration 10s]
+ * Benchmark runner: `./deno task bench [--suite tcp|http|bolt|all] [--rounds N] [--duration 10s]
  * [--quick]`.
  *
- * Starts an nginx origin, runs the chosen suite (fresh proxy processes per row and round, load on
- * cpu0, proxy on cpu1), prints a Markdown table and rewrites the suite's section of BENCHMARKS.md;
- * `--suite all` runs tcp, then http, each with its own origin. Every process it starts is killed
- * at the end, also on errors and on Ctrl-C.
+ * Starts an nginx origin (the bolt suite starts its own bolt backend instead), runs the chosen
+ * suite (fresh proxy processes per row and round, load on cpu0, proxy on cpu1), prints a Markdown
+ * table and rewrites the suite's section of BENCHMARKS.md; `--suite all` runs tcp, http, then
+ * bolt, each with its own origin. Every process it starts is killed at the end, also on errors
+ * and on Ctrl-C.
  *
  * Flags:
- *   --suite <name>     suite to run (default tcp; available: tcp, http, all = tcp then http)
+ *   --suite <name>     suite to run (default tcp; available: tcp, http, bolt, all = the three)
  *   --rounds <n>       rounds, medians reported (default 3)
- *   --duration <t>     wrk duration per load, e.g. 10s (default 10s)
+ *   --duration <t>     wrk (bolt: generator) duration per load, e.g. 10s (default 10s)
  *   --warmup <t>       warm-up per row before the measured loads (default 3s)
  *   --idle-conns <n>   idle connections for the memory figure (default 1000)
- *   --rows a,b         only these rows (tcp: direct,haproxy,mosn; http: direct,haproxy,nginx,mosn)
+ *   --rows a,b         only these rows (tcp, bolt: direct,haproxy,mosn;
+ *                      http: direct,haproxy,nginx,mosn)
  *   --quick            smoke run: 1 round, 3 s loads, 1 s warm-up; BENCHMARKS.md left alone
  *   --write/--no-write update BENCHMARKS.md or not (default: write unless --quick)
  *   --dir <path>       scratch folder (default a new temp folder)
@@ -35,12 +37,13 @@ import type { MachineInfo } from "./lib/procstat.ts";
 import { updateBenchmarksFile } from "./lib/report.ts";
 import { prepareScratch, REPO_ROOT, startOrigin } from "./lib/servers.ts";
 import type { Suite, SuiteOptions } from "./lib/suite.ts";
+import { boltSuite } from "./suites/bolt.ts";
 import { httpSuite } from "./suites/http.ts";
 import { tcpSuite } from "./suites/tcp.ts";
 
-const SUITES: Record<string, Suite> = { tcp: tcpSuite, http: httpSuite };
+const SUITES: Record<string, Suite> = { tcp: tcpSuite, http: httpSuite, bolt: boltSuite };
 /** `--suite all` runs these, in this order. */
-const ALL = ["tcp", "http"];
+const ALL = ["tcp", "http", "bolt"];
 const LOAD_CPU = "0";
 const PROXY_CPU = "1";
 
@@ -102,16 +105,20 @@ function runFacts(
   command: string,
   opts: SuiteOptions,
   nice: boolean,
+  loadTool = "wrk",
 ): string {
   const date = new Date().toISOString().replace(/\.\d+Z$/, "Z").replace("T", " ");
   return [
     `- Date: ${date}`,
     `- Machine: ${machine.nproc} CPUs (${machine.cpuModel}), ${machine.memTotal} RAM, ` +
     `Linux ${machine.kernel}`,
-    `- Software: Deno ${v.deno}, HAProxy ${v.haproxy}, nginx ${v.nginx}, wrk ${v.wrk}`,
+    `- Software: Deno ${v.deno}, HAProxy ${v.haproxy}` +
+    (loadTool === "wrk" ? `, nginx ${v.nginx}, wrk ${v.wrk}` : ""),
     `- Command: \`${command}\``,
-    `- Rounds: ${opts.rounds}; wrk ${opts.durationSec} s per load after a ${opts.warmupSec} s ` +
-    `warm-up; ${opts.idleConns} idle connections; load on cpu${LOAD_CPU}, proxy on cpu${PROXY_CPU}` +
+    `- Rounds: ${opts.rounds}; ${loadTool} ${opts.durationSec} s per load after a ` +
+    `${opts.warmupSec} s warm-up; ` +
+    (loadTool === "wrk" ? `${opts.idleConns} idle connections; ` : "") +
+    `load on cpu${LOAD_CPU}, proxy on cpu${PROXY_CPU}` +
     (nice ? ", nice -10" : ", default priority (nice -10 not permitted)"),
   ].join("\n");
 }
@@ -133,7 +140,7 @@ async function runSuite(suite: Suite, rc: RunContext): Promise<void> {
   log(
     `suite ${suite.name}: ${opts.rounds} round(s), ${opts.durationSec} s per load; scratch ${dir}`,
   );
-  const origin = await startOrigin(procs, dir, LOAD_CPU);
+  const origin = suite.origin === false ? undefined : await startOrigin(procs, dir, LOAD_CPU);
   let report;
   try {
     report = await suite.run({
@@ -142,13 +149,13 @@ async function runSuite(suite: Suite, rc: RunContext): Promise<void> {
       opts,
       loadCpu: LOAD_CPU,
       proxyCpu: PROXY_CPU,
-      originPids: [origin.pid, ...descendants(origin.pid)],
+      originPids: origin ? [origin.pid, ...descendants(origin.pid)] : [],
       log,
     });
   } finally {
-    await procs.kill(origin);
+    if (origin) await procs.kill(origin);
   }
-  const facts = runFacts(rc.machine, rc.versions, rc.command, opts, rc.nice);
+  const facts = runFacts(rc.machine, rc.versions, rc.command, opts, rc.nice, suite.loadTool);
   Deno.writeTextFileSync(
     `${dir}/results-${suite.name}.json`,
     JSON.stringify(

@@ -52,5 +52,12 @@ export interface Suite {
   tools: Record<string, string>;
   /** 127.0.0.1 ports it binds (checked free before starting). */
   ports: number[];
+  /**
+   * Whether run.ts starts the nginx origin for it (default true). A suite with its own backend
+   * (bolt) sets false, starts and kills the backend itself and gets an empty `originPids`.
+   */
+  origin?: boolean;
+  /** The load tool named in the run facts (default "wrk"). */
+  loadTool?: string;
   run(ctx: SuiteContext): Promise<SuiteReport>;
 }

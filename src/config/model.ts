@@ -247,7 +247,10 @@ export type ProxyProtocol = typeof PROXY_PROTOCOLS[number];
 
 /** `proxy` network filter config (the L7 proxy). */
 export interface ProxyFilterConfig {
+  /** The one protocol spoken downstream, or "Auto" when `downstreamProtocols` has several. */
   readonly downstreamProtocol: ProxyProtocol;
+  /** What Auto detection chooses among (Auto = all supported; a comma list = those). */
+  readonly downstreamProtocols: readonly ProxyProtocol[];
   readonly upstreamProtocol: ProxyProtocol;
   readonly routerConfigName: string;
   /** Hand bytes no codec recognises to the next network filter (e.g. tcp_proxy). */

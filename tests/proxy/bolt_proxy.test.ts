@@ -290,3 +290,49 @@ Deno.test("multiplex client: an idle upstream connection is kept alive with hear
     await up.close();
   }
 });
+
+Deno.test("Auto: one port detects HTTP/1 and bolt from the first bytes", async () => {
+  const up = boltUpstream();
+  const http = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () => new Response("over http"),
+  );
+  const doc = boltDoc(up.address) as {
+    servers: {
+      routers: { virtual_hosts: { routers: unknown[] }[] }[];
+      listeners: { filter_chains: { filters: { config: Record<string, unknown> }[] }[] }[];
+    }[];
+    cluster_manager: { clusters: unknown[] };
+  };
+  // HTTP requests have no `service` header: a second route sends them to an HTTP cluster.
+  doc.servers[0]!.routers[0]!.virtual_hosts[0]!.routers.push({
+    match: { prefix: "/" },
+    route: { cluster_name: "web" },
+  });
+  doc.servers[0]!.listeners[0]!.filter_chains[0]!.filters[0]!.config.downstream_protocol = "Auto";
+  doc.cluster_manager.clusters.push({
+    name: "web",
+    type: "SIMPLE",
+    hosts: [{ address: `127.0.0.1:${http.addr.port}` }],
+  });
+  const mosn = startInProcess(doc);
+  const port = mosn.listenerPort("bolt");
+  const cl = await client(port);
+  try {
+    await cl.send(golden("v1_req_sayHello_peter"), 31);
+    await cl.until(1);
+    assert.equal(cl.got[0]?.requestId, 31);
+    const r = await fetch(`http://127.0.0.1:${port}/`);
+    assert.equal(await r.text(), "over http");
+    const g = await Deno.connect({ hostname: "127.0.0.1", port });
+    await writeAll(g, new Uint8Array([0xff, 0xfe, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05]));
+    const closed = await g.read(new Uint8Array(16)).then((n) => n === null, () => true);
+    assert.ok(closed, "unknown bytes close the connection");
+    g.close();
+  } finally {
+    await cl.close();
+    await mosn.stop("fast");
+    await up.close();
+    await http.shutdown();
+  }
+});

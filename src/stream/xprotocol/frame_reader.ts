@@ -32,12 +32,15 @@ export class FrameReader {
       const view = off === 0 ? buf : buf.subarray(off);
       const r = this.#proto.decode(view);
       if (r === "again") break;
-      // Own the frame's bytes, then decode the copy so body and headers point into it.
+      // Own the frame's bytes: `raw` and `body` are views into the lent read buffer; move
+      // them onto one copy (headers are strings already, meta holds no views).
+      const f = r.frame;
       const own = view.slice(0, r.consumed);
-      const again = this.#proto.decode(own);
-      if (again === "again") throw new Error("xprotocol decoder is not deterministic");
+      const bodyAt = f.body.byteOffset - f.raw.byteOffset;
+      f.body = own.subarray(bodyAt, bodyAt + f.body.byteLength);
+      f.raw = own;
       off += r.consumed;
-      onFrame(again.frame);
+      onFrame(f);
     }
     if (off < buf.byteLength) this.#pending = buf.slice(off);
   }

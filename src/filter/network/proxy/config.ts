@@ -1,6 +1,13 @@
 /** Parses the `proxy` network filter config: MOSN's keys, router reference checked. */
 
-import { PROXY_PROTOCOLS, type ProxyFilterConfig } from "../../../config/model.ts";
+import {
+  PROXY_PROTOCOLS,
+  type ProxyFilterConfig,
+  type ProxyProtocol,
+} from "../../../config/model.ts";
+
+/** What `Auto` detects among. */
+const AUTO_PROTOCOLS: readonly ProxyProtocol[] = ["Http1", "bolt", "boltv2", "dubbo"];
 import type { ObjReader } from "../../../config/reader.ts";
 import type { ConfigRefs } from "../types.ts";
 
@@ -15,17 +22,36 @@ export function parseProxyConfig(r: ObjReader, refs: ConfigRefs): ProxyFilterCon
     }
     return r.oneOf(key, PROXY_PROTOCOLS, "Http1");
   };
-  const down = pick("downstream_protocol");
-  // The upstream speaks what the downstream speaks unless told otherwise.
-  const up = r.has("upstream_protocol") ? pick("upstream_protocol") : down;
-  if (down === "Http2" || down === "Auto") {
+  // "Auto" and comma lists ("Http1,bolt") choose per connection from the first bytes.
+  const downRaw = r.raw("downstream_protocol");
+  let downList: ProxyProtocol[] | undefined;
+  if (typeof downRaw === "string" && (downRaw.includes(",") || downRaw.toLowerCase() === "auto")) {
+    downList = [];
+    const names = downRaw.toLowerCase() === "auto" ? [...AUTO_PROTOCOLS] : downRaw.split(",");
+    for (const n of names) {
+      const p = PROXY_PROTOCOLS.find((x) => x.toLowerCase() === n.trim().toLowerCase());
+      if (!p || p === "Auto" || p === "Http2") {
+        r.ctx.error(
+          r.at("downstream_protocol"),
+          `unsupported protocol ${JSON.stringify(n.trim())} in ${JSON.stringify(downRaw)}`,
+        );
+      } else if (!downList.includes(p)) downList.push(p);
+    }
+  }
+  const down = downList ? "Auto" : pick("downstream_protocol");
+  // The upstream speaks what the downstream speaks (per connection with Auto) unless told.
+  const upRaw = r.raw("upstream_protocol");
+  const upAuto = downList !== undefined &&
+    (upRaw === undefined || (typeof upRaw === "string" && upRaw.toLowerCase() === "auto"));
+  const up = upAuto ? "Auto" : r.has("upstream_protocol") ? pick("upstream_protocol") : down;
+  if (down === "Http2") {
     r.ctx.error(r.at("downstream_protocol"), `"${down}" is not supported yet`);
   }
-  if (up === "Http2" || up === "Auto") {
+  if (up === "Http2" || (up === "Auto" && !downList)) {
     r.ctx.error(r.at("upstream_protocol"), `"${up}" is not supported yet`);
   }
   const rpc = (p: string) => p !== "Http1" && p !== "Http2" && p !== "Auto";
-  if (rpc(down) !== rpc(up)) {
+  if (!downList && rpc(down) !== rpc(up)) {
     r.ctx.error(
       r.at("upstream_protocol"),
       `cannot convert between "${down}" and "${up}" (RPC to RPC or HTTP to HTTP only)`,
@@ -46,6 +72,7 @@ export function parseProxyConfig(r: ObjReader, refs: ConfigRefs): ProxyFilterCon
   }
   const cfg: ProxyFilterConfig = {
     downstreamProtocol: down,
+    downstreamProtocols: downList ?? [down],
     upstreamProtocol: up,
     routerConfigName,
     fallbackForUnknownProtocol: r.bool("fallback_for_unknown_protocol", false),

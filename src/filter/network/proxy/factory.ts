@@ -1,6 +1,8 @@
 /** Registers the L7 `proxy` network filter: a codec's stream connection + the proxy per request. */
 
-import type { ProxyFilterConfig } from "../../../config/model.ts";
+import type { ProxyFilterConfig, ProxyProtocol } from "../../../config/model.ts";
+import type { Connection, ReadFilter } from "../../../network/connection.ts";
+import { matchHttp1, ProtocolSniffer, type SniffCandidate, xprotocolCandidate } from "./sniffer.ts";
 import { DownstreamRequest } from "../../../proxy/downstream_request.ts";
 import { buildProxyContext } from "../../../proxy/build_context.ts";
 import { Http1ServerConnection } from "../../../stream/http1/server_connection.ts";
@@ -14,26 +16,38 @@ export const proxyFactory: NetworkFilterFactory<ProxyFilterConfig> = {
   type: "proxy",
   parseConfig: parseProxyConfig,
   prepare(config, deps) {
-    const ctx = buildProxyContext(config, deps);
     const limits = { maxHeaderBytes: config.maxRequestHeadersBytes };
     const protocolErrors = deps.stats.scope("downstream", {
       listener: deps.listenerName,
       proxy: "global",
     }).counter("request_protocol_error");
-    const newStream = (stream: ServerStream) => new DownstreamRequest(stream, ctx);
     const onProtocolError = () => protocolErrors.inc();
-    if (config.downstreamProtocol !== "Http1") {
-      const proto = createXProtocol(config.downstreamProtocol);
+    // One context per protocol: with Auto the upstream speaks what was detected downstream.
+    const install = (protocol: ProxyProtocol): (conn: Connection) => ReadFilter => {
+      const upstream = config.upstreamProtocol === "Auto" ? protocol : config.upstreamProtocol;
+      const ctx = buildProxyContext({ ...config, upstreamProtocol: upstream }, deps);
+      const newStream = (stream: ServerStream) => new DownstreamRequest(stream, ctx);
+      if (protocol === "Http1") {
+        return (conn) => new Http1ServerConnection(conn, newStream, { limits, onProtocolError });
+      }
+      const proto = createXProtocol(protocol);
       const stats = deps.stats.scope("protocol", {
         listener: deps.listenerName,
         protocol: proto.name,
       });
-      return (conn) =>
-        conn.addReadFilter(
-          new XServerConnection(conn, proto, newStream, { onProtocolError, stats }),
-        );
+      return (conn) => new XServerConnection(conn, proto, newStream, { onProtocolError, stats });
+    };
+    const protocols = config.downstreamProtocols;
+    if (protocols.length === 1) {
+      const make = install(protocols[0]!);
+      return (conn) => conn.addReadFilter(make(conn));
     }
-    return (conn) =>
-      conn.addReadFilter(new Http1ServerConnection(conn, newStream, { limits, onProtocolError }));
+    const candidates: SniffCandidate[] = protocols.map((p) => {
+      const create = install(p);
+      return p === "Http1"
+        ? { name: p, match: matchHttp1, create }
+        : xprotocolCandidate(createXProtocol(p), create);
+    });
+    return (conn) => conn.addReadFilter(new ProtocolSniffer(conn, candidates));
   },
 };

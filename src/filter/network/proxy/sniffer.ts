@@ -1,0 +1,89 @@
+/**
+ * `downstream_protocol: Auto` (or a comma list): looks at a connection's first bytes and hands
+ * the connection to the codec that recognises them — HTTP/1 (a method token and a space) or
+ * any registered xprotocol (bolt's 0x01/0x02, dubbo's 0xdabb magic…).
+ */
+
+import { log } from "../../../common/logger.ts";
+import { type Connection, FilterStatus, type ReadFilter } from "../../../network/connection.ts";
+import type { XProtocol } from "../../../protocol/xprotocol/types.ts";
+
+/** At most this many bytes are held while deciding. */
+const SNIFF_LIMIT = 64;
+
+export interface SniffCandidate {
+  readonly name: string;
+  /** "match", "again" (need more bytes) or "fail". */
+  match(head: Uint8Array): "match" | "again" | "fail";
+  /** Builds the connection's real read filter once this protocol is chosen. */
+  create(conn: Connection): ReadFilter;
+}
+
+/** HTTP/1: an upper-case method token followed by a space. */
+export function matchHttp1(head: Uint8Array): "match" | "again" | "fail" {
+  for (let i = 0; i < head.byteLength && i < 24; i++) {
+    const c = head[i]!;
+    if (c === 0x20) return i > 0 ? "match" : "fail";
+    if (c < 0x41 || c > 0x5a) return "fail";
+  }
+  return head.byteLength >= 24 ? "fail" : "again";
+}
+
+export function xprotocolCandidate(
+  proto: XProtocol,
+  create: (conn: Connection) => ReadFilter,
+): SniffCandidate {
+  return { name: proto.name, match: (h) => proto.match(h), create };
+}
+
+export class ProtocolSniffer implements ReadFilter {
+  readonly #conn: Connection;
+  readonly #candidates: readonly SniffCandidate[];
+  readonly #onUnknown: (() => void) | undefined;
+  #inner: ReadFilter | undefined;
+  #held: Uint8Array | undefined;
+
+  constructor(conn: Connection, candidates: readonly SniffCandidate[], onUnknown?: () => void) {
+    this.#conn = conn;
+    this.#candidates = candidates;
+    this.#onUnknown = onUnknown;
+  }
+
+  /** The protocol chosen, once known. */
+  chosen: string | undefined;
+
+  onData(data: Uint8Array, endStream: boolean): FilterStatus | Promise<unknown> {
+    const inner = this.#inner;
+    if (inner) return inner.onData(data, endStream);
+    let head = data;
+    if (this.#held) {
+      head = new Uint8Array(this.#held.byteLength + data.byteLength);
+      head.set(this.#held, 0);
+      head.set(data, this.#held.byteLength);
+    }
+    if (endStream) {
+      this.#conn.close("now");
+      return FilterStatus.Stop;
+    }
+    let waiting = false;
+    for (const c of this.#candidates) {
+      const m = c.match(head);
+      if (m === "match") {
+        this.chosen = c.name;
+        this.#held = undefined;
+        const f = this.#inner = c.create(this.#conn);
+        // `head` is either the lent buffer itself or our own copy: both are fine to pass on.
+        return f.onData(head, false);
+      }
+      if (m === "again") waiting = true;
+    }
+    if (waiting && head.byteLength < SNIFF_LIMIT) {
+      this.#held = head === data ? data.slice() : head;
+      return FilterStatus.Stop;
+    }
+    log.debug("proxy: unknown protocol, closing", { conn: this.#conn.id });
+    if (this.#onUnknown) this.#onUnknown();
+    else this.#conn.close("now");
+    return FilterStatus.Stop;
+  }
+}
