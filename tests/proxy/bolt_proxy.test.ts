@@ -336,3 +336,53 @@ Deno.test("Auto: one port detects HTTP/1 and bolt from the first bytes", async (
     await http.shutdown();
   }
 });
+
+Deno.test("bolt: a frame over the size limit, a bad CRC and a truncated frame each close only their connection", async () => {
+  const up = boltUpstream();
+  const mosn = startInProcess(boltDoc(up.address));
+  const port = mosn.listenerPort("bolt");
+  // The CRC case needs a boltv2 listener (a v1 listener would refuse the v2 magic first).
+  const v2doc = boltDoc(up.address) as {
+    servers: {
+      listeners: { filter_chains: { filters: { config: Record<string, unknown> }[] }[] }[];
+    }[];
+  };
+  v2doc.servers[0]!.listeners[0]!.filter_chains[0]!.filters[0]!.config.downstream_protocol =
+    "boltv2";
+  const mosnV2 = startInProcess(v2doc);
+  const good = await client(port);
+  try {
+    // Content length 0x7fffffff: far over the 16 MiB limit, refused from the header alone.
+    const huge = golden("v1_req_sayHello_peter").slice(0, 22);
+    new DataView(huge.buffer).setUint32(18, 0x7fffffff);
+    // A v2 frame with CRC whose last byte (part of the CRC) is flipped.
+    const badCrc = golden("v2crc_req_sayHello_peter").slice();
+    badCrc[badCrc.length - 1]! ^= 0xff;
+    // A v1 frame cut short, then the client half-closes.
+    const truncated = golden("v1_req_sayHello_peter").slice(0, 30);
+    const cases: [string, Uint8Array, number][] = [
+      ["length over the limit", huge, port],
+      ["bad CRC", badCrc, mosnV2.listenerPort("bolt")],
+      ["truncated", truncated, port],
+    ];
+    for (const [name, bytes, target] of cases) {
+      const c = await Deno.connect({ hostname: "127.0.0.1", port: target });
+      await writeAll(c, bytes);
+      if (name === "truncated") await c.closeWrite();
+      const closed = await c.read(new Uint8Array(64)).then((n) => n === null, () => true);
+      assert.ok(closed, `${name}: the connection was closed`);
+      c.close();
+      await good.send(golden("v1_req_sayHello_peter"), 100 + cases.findIndex((x) => x[0] === name));
+    }
+    await good.until(3);
+    assert.deepEqual(
+      good.got.map((f) => f.requestId),
+      [100, 101, 102],
+      "the good connection kept working",
+    );
+  } finally {
+    await good.close();
+    await mosn.stop("fast");
+    await up.close();
+  }
+});
