@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { OutlierDetectionConfig } from "../../src/config/model.ts";
+import { DEFAULTS as OUTLIER_DEFAULTS } from "./outlier/_fixture.ts";
 import { HealthFlag } from "../../src/upstream/types.ts";
 import { MosnError } from "../../src/common/errors.ts";
 import type { LbType } from "../../src/config/model.ts";
@@ -27,24 +27,8 @@ Deno.test("cluster manager rejects a cluster whose lb_type is unknown", () => {
   );
 });
 
-const OUTLIER: OutlierDetectionConfig = {
-  consecutive5xx: 5,
-  consecutiveGatewayFailure: 5,
-  intervalMs: 10_000,
-  baseEjectionTimeMs: 30_000,
-  maxEjectionTimeMs: 300_000,
-  maxEjectionPercent: 10,
-  enforcingConsecutive5xx: 100,
-  enforcingConsecutiveGatewayFailure: 0,
-  enforcingSuccessRate: 100,
-  successRateMinimumHosts: 5,
-  successRateRequestVolume: 100,
-  successRateStdevFactor: 1900,
-  enforcingFailurePercentage: 0,
-  failurePercentageThreshold: 85,
-  failurePercentageMinimumHosts: 5,
-  failurePercentageRequestVolume: 50,
-};
+/** Envoy's outlier defaults (shared with the outlier detector's tests). */
+const OUTLIER = OUTLIER_DEFAULTS;
 
 Deno.test("cluster manager update replaces a cluster and keeps the health of hosts that stay", () => {
   const cm = new ClusterManagerImpl(
