@@ -4,6 +4,7 @@
  * reply (flag 0x62, status 0, id 0).
  */
 
+import { rpcDoc } from "../_support/rpc/proxy_doc.ts";
 import assert from "node:assert/strict";
 import { startInProcess } from "../_support/mosn.ts";
 import { dubbo2jsClient, DUBBO_HELLO_SERVICE, dubboRemotingClient } from "../_support/rpc/dubbo.ts";
@@ -11,43 +12,6 @@ import { startApacheDubboProvider } from "../_support/rpc/apache_dubbo.ts";
 import { Connection, FilterStatus } from "../../src/network/connection.ts";
 import { dubbo } from "../../src/protocol/xprotocol/dubbo/codec.ts";
 import { XClientConnection } from "../../src/stream/xprotocol/client_connection.ts";
-
-function dubboDoc(upstream: string) {
-  return {
-    servers: [{
-      default_log_level: "ERROR",
-      routers: [{
-        router_config_name: "rpc",
-        virtual_hosts: [{
-          name: "all",
-          domains: ["*"],
-          routers: [{
-            match: { headers: [{ name: "service", value: ".*", regex: true }] },
-            route: { cluster_name: "svc" },
-          }],
-        }],
-      }],
-      listeners: [{
-        name: "rpc",
-        address: "127.0.0.1:0",
-        filter_chains: [{
-          filters: [{
-            type: "proxy",
-            config: { downstream_protocol: "dubbo", router_config_name: "rpc" },
-          }],
-        }],
-      }],
-    }],
-    cluster_manager: {
-      clusters: [{
-        name: "svc",
-        type: "SIMPLE",
-        lb_type: "LB_ROUNDROBIN",
-        hosts: [{ address: upstream }],
-      }],
-    },
-  };
-}
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 const APACHE_HEARTBEAT_REPLY = "dabb62000000000000000000000000014e";
@@ -60,7 +24,7 @@ for (
 ) {
   Deno.test(`${consumer.name} → proxy → apache-dubbo-service: sayHello`, async () => {
     const provider = await startApacheDubboProvider();
-    const mosn = startInProcess(dubboDoc(provider.address));
+    const mosn = startInProcess(rpcDoc("dubbo", provider.address));
     const client = consumer.make({ address: `127.0.0.1:${mosn.listenerPort("rpc")}` });
     try {
       assert.equal(await client.call(DUBBO_HELLO_SERVICE, "sayHello", ["apache"]), "hello apache");
@@ -76,7 +40,7 @@ for (
 
 Deno.test("multiplex client: a connection to apache-dubbo-service survives its non-standard heartbeat reply", async () => {
   const provider = await startApacheDubboProvider();
-  const mosn = startInProcess(dubboDoc(provider.address));
+  const mosn = startInProcess(rpcDoc("dubbo", provider.address));
   const conn = new Connection(await Deno.connect({ hostname: "127.0.0.1", port: provider.port }));
   // Taps what the provider sends before the client connection sees it.
   const received: string[] = [];

@@ -3,6 +3,7 @@
  * client (v1, v2, v2+CRC), and two Dubbo consumers (dubbo2.js, sofa-rpc-node + dubbo-remoting).
  */
 
+import { rpcDoc } from "../_support/rpc/proxy_doc.ts";
 import assert from "node:assert/strict";
 import { startInProcess } from "../_support/mosn.ts";
 import {
@@ -18,43 +19,6 @@ import {
   dubboRemotingClient,
   startDubboProvider,
 } from "../_support/rpc/dubbo.ts";
-
-function rpcDoc(protocol: string, upstream: string) {
-  return {
-    servers: [{
-      default_log_level: "ERROR",
-      routers: [{
-        router_config_name: "rpc",
-        virtual_hosts: [{
-          name: "all",
-          domains: ["*"],
-          routers: [{
-            match: { headers: [{ name: "service", value: ".*", regex: true }] },
-            route: { cluster_name: "svc" },
-          }],
-        }],
-      }],
-      listeners: [{
-        name: "rpc",
-        address: "127.0.0.1:0",
-        filter_chains: [{
-          filters: [{
-            type: "proxy",
-            config: { downstream_protocol: protocol, router_config_name: "rpc" },
-          }],
-        }],
-      }],
-    }],
-    cluster_manager: {
-      clusters: [{
-        name: "svc",
-        type: "SIMPLE",
-        lb_type: "LB_ROUNDROBIN",
-        hosts: [{ address: upstream }],
-      }],
-    },
-  };
-}
 
 async function eventually(cond: () => boolean, what: string, ms = 3000): Promise<void> {
   const end = Date.now() + ms;
