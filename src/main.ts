@@ -83,7 +83,10 @@ async function start(file: string | undefined): Promise<number> {
   const config = await load(file);
   if (!config) return 2;
   setUpLogging(config);
-  const server = new MosnServer(config);
+  const path = file ?? Deno.env.get("MOSN_CONFIG")!;
+  const server = new MosnServer(config, {
+    configSource: async () => (await loadConfigFile(path, PARSE_OPTIONS)).config,
+  });
   try {
     server.start();
   } catch (e) {
@@ -99,6 +102,11 @@ async function start(file: string | undefined): Promise<number> {
       });
     };
     Deno.addSignalListener("SIGTERM", onSignal("graceful", "SIGTERM"));
+    // SIGHUP: smooth reload of the config file; an invalid file changes nothing.
+    Deno.addSignalListener("SIGHUP", () => {
+      log.info("signal received", { signal: "SIGHUP" });
+      server.reloadFromSource().catch((e) => log.error("reload failed", { err: e }));
+    });
     Deno.addSignalListener("SIGINT", onSignal("fast", "SIGINT"));
   });
 }

@@ -8,6 +8,7 @@ import { configDump } from "./handlers/config_dump.ts";
 import { indexPage } from "./handlers/index_page.ts";
 import { listeners } from "./handlers/listeners.ts";
 import { memory } from "./handlers/memory.ts";
+import { reload } from "./handlers/reload.ts";
 import { getLogLevel, updateLogLevel } from "./handlers/log_level.ts";
 import { ready, serverInfo, states, version } from "./handlers/state.ts";
 import { statsDump, statsPrometheus, statsText } from "./handlers/stats.ts";
@@ -52,6 +53,13 @@ export const ROUTES: readonly Route[] = [
     path: "/api/v1/update_loglevel",
     description: 'set the error log level: body {"log_level": "DEBUG"}',
     handler: updateLogLevel,
+  },
+  {
+    method: "POST",
+    path: "/api/v1/reload",
+    description:
+      "re-read the config file and apply it (as SIGHUP); an invalid file changes nothing",
+    handler: reload,
   },
   {
     method: "GET",

@@ -26,6 +26,8 @@ export interface ListenerInfo {
 
 /** Implemented by the server; the admin API only reads through it (plus log level changes). */
 export interface AdminSource {
+  /** Re-reads and applies the config file (POST /api/v1/reload); absent when not supported. */
+  reloadFromSource?(): Promise<{ ok: boolean; errors: string[] }>;
   readonly version: string;
   readonly startTime: Date;
   readonly logger: Logger;

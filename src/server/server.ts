@@ -3,6 +3,7 @@
  * start (bind everything first, so a bind failure starts nothing) and stop (graceful or fast).
  */
 
+import { ConfigError } from "../common/errors.ts";
 import { log, type Logger } from "../common/logger.ts";
 import type { Registry } from "../common/registry.ts";
 import type { AdminSource, ListenerInfo, ServerState } from "../admin/types.ts";
@@ -17,7 +18,7 @@ import { ClusterManagerImpl } from "../upstream/cluster_manager.ts";
 import { VERSION } from "../version.ts";
 import { type DemoUpstream, startDemoUpstream } from "./demo_upstream.ts";
 import { startIdleTrim } from "./idle_trim.ts";
-import { ListenerRuntime } from "./listener_runtime.ts";
+import { ListenerRuntime, type ListenerServices } from "./listener_runtime.ts";
 
 export interface ServerOptions {
   logger?: Logger;
@@ -25,6 +26,15 @@ export interface ServerOptions {
   networkFilters?: Registry<NetworkFilterFactory>;
   /** Skip the admin API (tests that run many servers). */
   noAdmin?: boolean;
+  /** Reads and validates the config again (SIGHUP, POST /api/v1/reload); throws ConfigError. */
+  configSource?: () => Promise<MosnConfig>;
+}
+
+/** What a reload did, or why it did nothing. */
+export interface ReloadOutcome {
+  ok: boolean;
+  errors: string[];
+  listeners?: { added: string[]; changed: string[]; removed: string[] };
 }
 
 export class MosnServer implements AdminSource {
@@ -34,23 +44,28 @@ export class MosnServer implements AdminSource {
   readonly stats: StatsRegistry;
   readonly clusterManager: ClusterManagerImpl;
   readonly routers: RouterManager;
-  readonly #config: MosnConfig;
-  readonly #listeners: ListenerRuntime[];
+  #config: MosnConfig;
+  #listeners: ListenerRuntime[];
+  /** Listeners removed or replaced by a reload, finishing their connections. */
+  readonly #retiredListeners = new Set<ListenerRuntime>();
+  readonly #svc: ListenerServices;
   readonly #noAdmin: boolean;
   #admin: AdminServer | undefined;
   #demos: DemoUpstream[] = [];
   #state: ServerState = "INITIALIZING";
   #stopping: Promise<void> | undefined;
   #stopTrim: () => void = () => {};
+  readonly #configSource: (() => Promise<MosnConfig>) | undefined;
 
   constructor(config: MosnConfig, opts: ServerOptions = {}) {
     this.#config = config;
     this.logger = opts.logger ?? log;
     this.stats = opts.stats ?? new StatsRegistry();
     this.#noAdmin = opts.noAdmin ?? false;
+    this.#configSource = opts.configSource;
     this.clusterManager = new ClusterManagerImpl(config.clusterManager.clusters, this.stats);
     this.routers = new RouterManager(config.servers[0]?.routers ?? []);
-    const svc = {
+    const svc: ListenerServices = {
       registry: opts.networkFilters ?? networkFilters,
       streamFilterRegistry: streamFilters,
       stats: this.stats,
@@ -59,7 +74,96 @@ export class MosnServer implements AdminSource {
       listenerFor: (dest: Address, fallbackToLocal: boolean) =>
         this.#listenerFor(dest, fallbackToLocal),
     };
+    this.#svc = svc;
     this.#listeners = (config.servers[0]?.listeners ?? []).map((l) => new ListenerRuntime(l, svc));
+  }
+
+  /**
+   * Applies a new, already validated config as a diff: unchanged listeners keep their sockets
+   * and connections; changed listeners are rebound with the new settings while their open
+   * connections finish on the old ones; removed listeners drain; routes and clusters change for
+   * new requests at once (in-flight requests keep what they started with).
+   */
+  reload(
+    next: MosnConfig,
+  ): { listeners: { added: string[]; changed: string[]; removed: string[] } } {
+    if (this.#state !== "RUNNING") throw new Error(`cannot reload while ${this.#state}`);
+    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    // Clusters first, so that routes and listeners never point at a missing cluster.
+    const nextClusters = new Map(next.clusterManager.clusters.map((c) => [c.name, c]));
+    for (const c of next.clusterManager.clusters) {
+      const prev = this.clusterManager.get(c.name);
+      if (!prev || !same(prev.config, c)) this.clusterManager.addOrUpdate(c);
+    }
+    for (const c of this.clusterManager.clusters()) {
+      if (!nextClusters.has(c.name)) this.clusterManager.remove(c.name);
+    }
+    this.routers.update(next.servers[0]?.routers ?? []);
+
+    const added: string[] = [], changed: string[] = [], removed: string[] = [];
+    const byName = new Map(this.#listeners.map((l) => [l.name, l]));
+    const result: ListenerRuntime[] = [];
+    const fresh: ListenerRuntime[] = [];
+    for (const cfg of next.servers[0]?.listeners ?? []) {
+      const old = byName.get(cfg.name);
+      byName.delete(cfg.name);
+      if (old && same(old.config, cfg)) {
+        result.push(old);
+        continue;
+      }
+      if (old) {
+        changed.push(cfg.name);
+        this.#retire(old);
+      } else added.push(cfg.name);
+      const l = new ListenerRuntime(cfg, this.#svc);
+      fresh.push(l);
+      result.push(l);
+    }
+    for (const old of byName.values()) {
+      removed.push(old.name);
+      this.#retire(old);
+    }
+    for (const l of fresh) l.bind();
+    for (const l of fresh) l.start();
+    this.#listeners = result;
+    this.#config = next;
+    this.logger.info("config reloaded", { added, changed, removed });
+    return { listeners: { added, changed, removed } };
+  }
+
+  /**
+   * Reads the config source again and applies it. An invalid config changes nothing: its
+   * problems come back (each with its JSON path) and the running config stays.
+   */
+  async reloadFromSource(): Promise<ReloadOutcome> {
+    if (!this.#configSource) return { ok: false, errors: ["no config file to reload from"] };
+    let next: MosnConfig;
+    try {
+      next = await this.#configSource();
+    } catch (e) {
+      const errors = e instanceof ConfigError
+        ? e.issues.map((i) => `${i.path || "$"}: ${i.message}`)
+        : [(e as Error).message];
+      this.logger.error("reload refused: invalid config", { errors });
+      return { ok: false, errors };
+    }
+    try {
+      const r = this.reload(next);
+      return { ok: true, errors: [], ...r };
+    } catch (e) {
+      this.logger.error("reload failed", { err: e });
+      return { ok: false, errors: [(e as Error).message] };
+    }
+  }
+
+  /** Stops a listener accepting; its connections finish, then it is forgotten. */
+  #retire(l: ListenerRuntime): void {
+    l.stopAccepting();
+    this.#retiredListeners.add(l);
+    l.drained().then(() => {
+      this.#retiredListeners.delete(l);
+      for (const a of l.accessLogs) a.close();
+    });
   }
 
   /**
@@ -160,16 +264,17 @@ export class MosnServer implements AdminSource {
     this.#state = "DRAINING";
     this.#stopTrim();
     for (const l of this.#listeners) l.stopAccepting();
+    const all = () => [...this.#listeners, ...this.#retiredListeners];
     if (mode === "graceful") {
-      const open = this.#listeners.reduce((n, l) => n + l.connections.size, 0);
+      const open = all().reduce((n, l) => n + l.connections.size, 0);
       this.logger.info("draining", { connections: open, timeout_ms: this.gracefulTimeoutMs });
       let timer: ReturnType<typeof setTimeout> | undefined;
       const timeout = new Promise<void>((r) => (timer = setTimeout(r, this.gracefulTimeoutMs)));
-      await Promise.race([Promise.all(this.#listeners.map((l) => l.drained())), timeout]);
+      await Promise.race([Promise.all(all().map((l) => l.drained())), timeout]);
       clearTimeout(timer);
     }
     this.#state = "STOPPING";
-    for (const l of this.#listeners) l.closeAll();
+    for (const l of all()) l.closeAll();
     this.clusterManager.close();
     await Promise.allSettled([
       ...this.#listeners.flatMap((l) => l.accessLogs.map((a) => a.close())),

@@ -48,6 +48,8 @@ export function tcpProxyDoc(
 
 export interface MosnProcess {
   readonly child: Deno.ChildProcess;
+  /** The config file the process was started with (rewrite it, then SIGHUP, to reload). */
+  readonly configPath: string;
   readonly adminPort: number;
   readonly stderr: () => string;
   /** Resolves with the exit code. */
@@ -115,6 +117,7 @@ export async function startProcess(
   }
   return {
     child,
+    configPath: file,
     adminPort,
     stderr: () => err,
     exited,
