@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import { ConfigError, MosnError } from "./common/errors.ts";
 import { log } from "./common/logger.ts";
 import { loadConfigFile } from "./config/load.ts";
+import { parseConfig } from "./config/parse.ts";
 import type { MosnConfig } from "./config/model.ts";
 import { PARSE_OPTIONS } from "./server/parse_options.ts";
 import { MosnServer } from "./server/server.ts";
@@ -86,6 +87,7 @@ async function start(file: string | undefined): Promise<number> {
   const path = file ?? Deno.env.get("MOSN_CONFIG")!;
   const server = new MosnServer(config, {
     configSource: async () => (await loadConfigFile(path, PARSE_OPTIONS)).config,
+    parse: (doc) => parseConfig(doc, PARSE_OPTIONS).config,
   });
   try {
     server.start();

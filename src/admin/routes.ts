@@ -9,6 +9,13 @@ import { indexPage } from "./handlers/index_page.ts";
 import { listeners } from "./handlers/listeners.ts";
 import { memory } from "./handlers/memory.ts";
 import { reload } from "./handlers/reload.ts";
+import {
+  drainListeners,
+  healthcheckFail,
+  healthcheckOk,
+  updateConfig,
+  updateRoute,
+} from "./handlers/dynamic.ts";
 import { getLogLevel, updateLogLevel } from "./handlers/log_level.ts";
 import { ready, serverInfo, states, version } from "./handlers/state.ts";
 import { statsDump, statsPrometheus, statsText } from "./handlers/stats.ts";
@@ -60,6 +67,37 @@ export const ROUTES: readonly Route[] = [
     description:
       "re-read the config file and apply it (as SIGHUP); an invalid file changes nothing",
     handler: reload,
+  },
+  {
+    method: "POST",
+    path: "/api/v1/update_config",
+    description: 'add or replace one {"type": "listener"|"router"|"cluster", "config": {…}}',
+    handler: updateConfig,
+  },
+  {
+    method: "POST",
+    path: "/api/v1/update_route",
+    description:
+      'add {"router_config_name", "virtual_host"?, "route", "index"?} or remove {…, "remove": index} a route',
+    handler: updateRoute,
+  },
+  {
+    method: "POST",
+    path: "/api/v1/drain_listeners",
+    description: "stop accepting on every listener (?graceful: also close connections politely)",
+    handler: drainListeners,
+  },
+  {
+    method: "POST",
+    path: "/healthcheck/fail",
+    description: "make /ready answer 503 (take this instance out of a load balancer)",
+    handler: healthcheckFail,
+  },
+  {
+    method: "POST",
+    path: "/healthcheck/ok",
+    description: "undo /healthcheck/fail",
+    handler: healthcheckOk,
   },
   {
     method: "GET",

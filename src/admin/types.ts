@@ -28,6 +28,13 @@ export interface ListenerInfo {
 export interface AdminSource {
   /** Re-reads and applies the config file (POST /api/v1/reload); absent when not supported. */
   reloadFromSource?(): Promise<{ ok: boolean; errors: string[] }>;
+  /** Dynamic updates: a mutable copy of the running document, and applying a changed one. */
+  documentCopy?(): Record<string, unknown>;
+  applyDocument?(doc: unknown): { ok: boolean; errors: string[] };
+  /** Envoy's drain_listeners. */
+  drainListeners?(graceful: boolean): void;
+  /** Envoy's /healthcheck/fail and /healthcheck/ok: /ready answers 503 while set. */
+  healthCheckFailed?: boolean;
   readonly version: string;
   readonly startTime: Date;
   readonly logger: Logger;

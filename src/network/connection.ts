@@ -68,6 +68,11 @@ export class Connection {
   bytesRead = 0;
   bytesWritten = 0;
   idleTimeoutMs: number;
+  /**
+   * Set by a protocol layer that can end the connection politely (HTTP/1: `Connection: close`
+   * on the next response); called when the listener drains.
+   */
+  drainHandler?: () => void;
   /** Where a redirected (iptables REDIRECT/TPROXY) connection was originally headed. */
   originalDestination?: Address;
 

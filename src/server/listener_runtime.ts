@@ -137,6 +137,11 @@ export class ListenerRuntime {
     return new Promise((r) => this.#drainWaiters.push(r));
   }
 
+  /** Asks each open connection to finish politely (HTTP/1: close after the current response). */
+  drainConnections(): void {
+    for (const c of this.connections) c.drainHandler?.();
+  }
+
   closeAll(): void {
     for (const c of [...this.connections]) c.close("now");
   }

@@ -28,6 +28,8 @@ export interface ServerOptions {
   noAdmin?: boolean;
   /** Reads and validates the config again (SIGHUP, POST /api/v1/reload); throws ConfigError. */
   configSource?: () => Promise<MosnConfig>;
+  /** Validates a whole config document (dynamic updates); throws ConfigError. */
+  parse?: (doc: unknown) => MosnConfig;
 }
 
 /** What a reload did, or why it did nothing. */
@@ -56,6 +58,9 @@ export class MosnServer implements AdminSource {
   #stopping: Promise<void> | undefined;
   #stopTrim: () => void = () => {};
   readonly #configSource: (() => Promise<MosnConfig>) | undefined;
+  readonly #parse: ((doc: unknown) => MosnConfig) | undefined;
+  /** Set by /healthcheck/fail: /ready answers 503 so load balancers take us out first. */
+  healthCheckFailed = false;
 
   constructor(config: MosnConfig, opts: ServerOptions = {}) {
     this.#config = config;
@@ -63,6 +68,7 @@ export class MosnServer implements AdminSource {
     this.stats = opts.stats ?? new StatsRegistry();
     this.#noAdmin = opts.noAdmin ?? false;
     this.#configSource = opts.configSource;
+    this.#parse = opts.parse;
     this.clusterManager = new ClusterManagerImpl(config.clusterManager.clusters, this.stats);
     this.routers = new RouterManager(config.servers[0]?.routers ?? []);
     const svc: ListenerServices = {
@@ -156,9 +162,50 @@ export class MosnServer implements AdminSource {
     }
   }
 
+  /**
+   * Applies a changed document (dynamic updates): validated as a whole, then reloaded as a diff.
+   * Returns the problems (JSON paths) instead when it is invalid; nothing changes then.
+   */
+  applyDocument(doc: unknown): ReloadOutcome {
+    if (!this.#parse) return { ok: false, errors: ["dynamic updates are not enabled"] };
+    let next: MosnConfig;
+    try {
+      next = this.#parse(doc);
+    } catch (e) {
+      const errors = e instanceof ConfigError
+        ? e.issues.map((i) => `${i.path || "$"}: ${i.message}`)
+        : [(e as Error).message];
+      return { ok: false, errors };
+    }
+    try {
+      return { ok: true, errors: [], ...this.reload(next) };
+    } catch (e) {
+      return { ok: false, errors: [(e as Error).message] };
+    }
+  }
+
+  /** The running document, as a mutable copy (for dynamic updates). */
+  documentCopy(): Record<string, unknown> {
+    return structuredClone(this.#config.raw) as Record<string, unknown>;
+  }
+
+  /**
+   * Envoy's drain_listeners: stop accepting on every listener; `graceful` also asks open
+   * connections to finish (HTTP/1 answers its next response with `Connection: close`).
+   * `/ready` answers 503 from now on.
+   */
+  drainListeners(graceful: boolean): void {
+    if (this.#state === "RUNNING") this.#state = "DRAINING";
+    for (const l of this.#listeners) {
+      l.stopAccepting();
+      if (graceful) l.drainConnections();
+    }
+  }
+
   /** Stops a listener accepting; its connections finish, then it is forgotten. */
   #retire(l: ListenerRuntime): void {
     l.stopAccepting();
+    l.drainConnections();
     this.#retiredListeners.add(l);
     l.drained().then(() => {
       this.#retiredListeners.delete(l);
@@ -263,7 +310,10 @@ export class MosnServer implements AdminSource {
   async #stop(mode: "graceful" | "fast"): Promise<void> {
     this.#state = "DRAINING";
     this.#stopTrim();
-    for (const l of this.#listeners) l.stopAccepting();
+    for (const l of this.#listeners) {
+      l.stopAccepting();
+      if (mode === "graceful") l.drainConnections();
+    }
     const all = () => [...this.#listeners, ...this.#retiredListeners];
     if (mode === "graceful") {
       const open = all().reduce((n, l) => n + l.connections.size, 0);

@@ -16,6 +16,7 @@ export function startInProcess(doc: unknown, opts: { admin?: boolean } = {}): Mo
   log.setLevel("ERROR");
   const server = new MosnServer(config, {
     noAdmin: !opts.admin,
+    parse: (d) => parseConfig(d, PARSE_OPTIONS).config,
     logger: log,
   });
   server.start();

@@ -149,12 +149,19 @@ Deno.test("reload: unchanged listeners keep their connections, added ones serve,
       return await r.text();
     };
     assert.equal(await get(pa), "ok");
-    assert.equal(await get(pb), "ok"); // keep-alive connection to b stays open in the client
+    assert.equal(await get(pb), "ok");
+    // An idle keep-alive connection to b, open across the reload.
+    const idleB = await Deno.connect({ hostname: "127.0.0.1", port: pb });
+    await idleB.write(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: t\r\n\r\n"));
+    await idleB.read(new Uint8Array(4096));
     const result = mosn.reload(parseConfig(doc([["a", pa], ["c", pc]]), PARSE_OPTIONS).config);
     assert.deepEqual(result.listeners, { added: ["c"], changed: [], removed: ["b"] });
     assert.equal(await get(pa), "ok", "unchanged listener a keeps serving");
     assert.equal(await get(pc), "ok", "added listener c serves at once");
-    assert.equal(await get(pb), "ok", "b's open keep-alive connection finishes its work");
+    // b drains: its idle connection is closed politely, and it accepts no new ones.
+    const n = await idleB.read(new Uint8Array(16)).catch(() => null);
+    assert.equal(n, null, "b's idle keep-alive connection was closed");
+    idleB.close();
     await assert.rejects(
       Deno.connect({ hostname: "127.0.0.1", port: pb }),
       "b accepts no new connections",

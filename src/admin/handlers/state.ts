@@ -26,6 +26,9 @@ export function version(ctx: AdminContext): Response {
 /** `GET /ready`: 200 `LIVE` while RUNNING, else 503 with the state's name (Envoy's contract). */
 export function ready(ctx: AdminContext): Response {
   const state = ctx.source.state();
+  if (state === "RUNNING" && ctx.source.healthCheckFailed) {
+    return text("HEALTH_CHECK_FAILED\n", 503);
+  }
   return state === "RUNNING" ? text("LIVE\n") : text(`${state}\n`, 503);
 }
 

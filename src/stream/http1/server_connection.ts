@@ -214,6 +214,7 @@ export class Http1ServerConnection implements ReadFilter, ParserHandler<RequestH
     this.#newStream = newStream;
     this.#opts = opts;
     this.#parser = Http1Parser.request(this, opts.limits);
+    conn.drainHandler = () => this.drain();
     conn.onClose(() => {
       const s = this.#current;
       if (s && !s.responseDone) {
