@@ -82,7 +82,7 @@ for (const lbType of ["LB_MAGLEV", "LB_RING_HASH"] as const) {
     const during = mapping(c.lb);
     assert.ok(!during.includes(sick.addressText));
     for (let i = 0; i < KEYS.length; i++) {
-      if (before[i] !== sick.addressText) assert.equal(during[i], before[i], KEYS[i]);
+      if (before[i] !== sick.addressText) assert.equal(during[i], before[i], `key ${i}`);
     }
     // The sick host's keys spread over the others, and stick while it stays down.
     const spread = new Set(during.filter((_, i) => before[i] === sick.addressText));
@@ -104,7 +104,7 @@ for (const lbType of ["LB_MAGLEV", "LB_RING_HASH"] as const) {
     assert.ok(!two.includes(a) && !two.includes(b));
     let respread = 0;
     for (let i = 0; i < KEYS.length; i++) {
-      if (all[i] !== a && all[i] !== b) assert.equal(two[i], all[i], KEYS[i]);
+      if (all[i] !== a && all[i] !== b) assert.equal(two[i], all[i], `key ${i}`);
       if (all[i] === a && one[i] !== b && two[i] !== one[i]) respread++;
     }
     // Ring hash walks on to the next healthy point, so A's keys stay put unless they were on B;
