@@ -9,6 +9,8 @@ import { dispatch, ROUTES } from "./routes.ts";
 import type { AdminContext } from "./http.ts";
 import { jsonError } from "./http.ts";
 import type { AdminSource } from "./types.ts";
+import { checkAccess } from "./auth.ts";
+import { ConsoleRuntime, type ConsoleRuntimeOptions } from "./console/runtime.ts";
 
 export interface AdminServer {
   /** The host name bound. */
@@ -24,6 +26,8 @@ export interface AdminOptions {
   readonly now?: () => number;
   /** Replaces the route table (tests add failing routes through this). */
   readonly routes?: readonly Route[];
+  /** Console sampling interval and assets directory; `false` turns the console runtime off. */
+  readonly console?: ConsoleRuntimeOptions | false;
 }
 
 function internalError(source: AdminSource, where: string, err: unknown): Response {
@@ -53,11 +57,31 @@ export function startAdmin(
 ): AdminServer {
   const now = options.now ?? Date.now;
   const routes = options.routes ?? ROUTES;
+  const consoleRt = options.console === false
+    ? undefined
+    : new ConsoleRuntime(source, { now, ...options.console });
+  const policy = {
+    bindHost: address.hostname,
+    token: () => source.config().admin.token,
+  };
   const handler = async (request: Request): Promise<Response> => {
     let url: URL | undefined;
     try {
       url = new URL(request.url);
-      const ctx: AdminContext = { source, request, url, now, routes };
+      const refused = checkAccess(policy, request, url);
+      if (refused) return refused;
+      if (consoleRt && url.pathname.startsWith("/assets/") && request.method !== "POST") {
+        const asset = await consoleRt.assets.serve(request, url.pathname);
+        if (asset) return asset;
+      }
+      const ctx: AdminContext = {
+        source,
+        request,
+        url,
+        now,
+        routes,
+        ...(consoleRt ? { console: consoleRt } : {}),
+      };
       return await dispatch(routes, ctx);
     } catch (err) {
       return internalError(source, url?.pathname ?? request.url, err);
@@ -69,11 +93,14 @@ export function startAdmin(
     onListen() {},
     onError: (err) => internalError(source, "(serve)", err),
   }, handler);
+  consoleRt?.start();
   let closing: Promise<void> | undefined;
   return {
     hostname: server.addr.hostname,
     port: server.addr.port,
     close(): Promise<void> {
+      // Event streams never end on their own: end them so that shutdown can finish.
+      consoleRt?.stop();
       closing ??= server.shutdown();
       return closing;
     },

@@ -11,6 +11,7 @@ import { createXProtocol } from "../../../protocol/xprotocol/registry.ts";
 import type { ServerStream } from "../../../stream/types.ts";
 import { XServerConnection } from "../../../stream/xprotocol/server_connection.ts";
 import { parseProxyConfig } from "./config.ts";
+import { connectionRegistry } from "../../../network/connection_registry.ts";
 
 export const proxyFactory: NetworkFilterFactory<ProxyFilterConfig> = {
   type: "proxy",
@@ -28,14 +29,22 @@ export const proxyFactory: NetworkFilterFactory<ProxyFilterConfig> = {
       const ctx = buildProxyContext({ ...config, upstreamProtocol: upstream }, deps);
       const newStream = (stream: ServerStream) => new DownstreamRequest(stream, ctx);
       if (protocol === "Http1") {
-        return (conn) => new Http1ServerConnection(conn, newStream, { limits, onProtocolError });
+        return (conn) => {
+          const sc = new Http1ServerConnection(conn, newStream, { limits, onProtocolError });
+          connectionRegistry.describe(conn, protocol, () => sc.activeStreams);
+          return sc;
+        };
       }
       const proto = createXProtocol(protocol);
       const stats = deps.stats.scope("protocol", {
         listener: deps.listenerName,
         protocol: proto.name,
       });
-      return (conn) => new XServerConnection(conn, proto, newStream, { onProtocolError, stats });
+      return (conn) => {
+        const sc = new XServerConnection(conn, proto, newStream, { onProtocolError, stats });
+        connectionRegistry.describe(conn, protocol, () => sc.activeStreams);
+        return sc;
+      };
     };
     const protocols = config.downstreamProtocols;
     if (protocols.length === 1) {
