@@ -62,7 +62,14 @@ export function startAdmin(
     : new ConsoleRuntime(source, { now, ...options.console });
   const policy = {
     bindHost: address.hostname,
-    token: () => source.config().admin.token,
+    token: () => {
+      try {
+        return source.config().admin.token;
+      } catch {
+        // a broken config source must not open the API: without a token only loopback is served
+        return undefined;
+      }
+    },
   };
   const handler = async (request: Request): Promise<Response> => {
     let url: URL | undefined;
