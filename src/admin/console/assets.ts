@@ -23,8 +23,25 @@ interface Asset {
   readonly immutable: boolean;
 }
 
-/** Where `./deno task build` writes the console. */
+/** Where `./deno task build` writes the console, relative to this file in a source checkout. */
 export const DEFAULT_CONSOLE_DIR = new URL("../../../console/dist/", import.meta.url);
+
+/**
+ * Where to look for the built console, first hit wins: `MOSN_CONSOLE_DIR`, the checkout's
+ * console/dist/ (also where `deno compile --include` puts it), and `console/` next to a bundled
+ * program (the offline executable unpacks it there).
+ */
+export function consoleDirCandidates(): URL[] {
+  const out: URL[] = [];
+  try {
+    const env = Deno.env.get("MOSN_CONSOLE_DIR");
+    if (env) out.push(new URL(env.endsWith("/") ? env : env + "/", `file://${Deno.cwd()}/`));
+  } catch {
+    // no env permission: skip the override
+  }
+  out.push(DEFAULT_CONSOLE_DIR, new URL("console/", import.meta.url));
+  return out;
+}
 
 async function gzip(data: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
   const stream = new Blob([data]).stream().pipeThrough(new CompressionStream("gzip"));
@@ -66,11 +83,12 @@ async function loadDir(dir: URL): Promise<Map<string, Asset> | undefined> {
 }
 
 export class ConsoleAssets {
-  readonly #dir: URL;
+  readonly #dirs: readonly URL[];
   #loading: Promise<Map<string, Asset> | undefined> | undefined;
 
-  constructor(dir: URL = DEFAULT_CONSOLE_DIR) {
-    this.#dir = dir;
+  /** `dir` given: only there; else the {@link consoleDirCandidates}. */
+  constructor(dir?: URL) {
+    this.#dirs = dir ? [dir] : consoleDirCandidates();
   }
 
   /** True once loaded and the console is built (index.html exists). */
@@ -79,7 +97,13 @@ export class ConsoleAssets {
   }
 
   #load(): Promise<Map<string, Asset> | undefined> {
-    this.#loading ??= loadDir(this.#dir).catch(() => undefined);
+    this.#loading ??= (async () => {
+      for (const d of this.#dirs) {
+        const files = await loadDir(d).catch(() => undefined);
+        if (files) return files;
+      }
+      return undefined;
+    })();
     return this.#loading;
   }
 
