@@ -191,3 +191,60 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "console: a token-protected admin asks for the token, then works; keyboard navigation",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await ensureConsole();
+    await Deno.mkdir(SCREENSHOTS, { recursive: true });
+    const doc = httpDoc({
+      routers: [{ router_config_name: "r1", virtual_hosts: [] }],
+      clusters: [{ name: "c1", hosts: [{ address: "127.0.0.1:9" }] }],
+    });
+    doc.admin = {
+      address: { socket_address: { address: "127.0.0.1", port_value: 0 } },
+      token: "console-test-token",
+    };
+    const server = startInProcess(doc, { admin: true });
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage({ viewport: { width: 900, height: 700 } });
+      await page.goto(`http://127.0.0.1:${server.adminPort}/`);
+      const form = page.locator("form.token");
+      await form.waitFor({ timeout: 10_000 });
+      assert.match(await form.textContent() ?? "", /Authorization: Bearer/);
+      await page.screenshot({ path: new URL("token.png", SCREENSHOTS).pathname });
+      await page.fill("#token", "console-test-token");
+      await page.click("form.token button[type=submit]");
+      await page.locator("[data-testid=version]").waitFor({ timeout: 10_000 });
+      await until(
+        "the live badge",
+        async () =>
+          (await page.locator(".badge.ok", { hasText: "live" }).count()) > 0 ? true : undefined,
+      );
+      assert.equal(await form.count(), 0);
+
+      // Keyboard only: the skip link comes first, then the header, then the views.
+      await page.keyboard.press("Tab");
+      const focused = () => page.locator(":focus").textContent();
+      assert.equal(await focused(), "Skip to content");
+      let label = "";
+      for (let i = 0; i < 10 && label !== "Clusters"; i++) {
+        await page.keyboard.press("Tab");
+        label = await focused() ?? "";
+      }
+      assert.equal(label, "Clusters");
+      await page.keyboard.press("Enter");
+      await until(
+        "the clusters view",
+        async () => (await page.locator("section[data-cluster=c1]").count()) > 0 ? true : undefined,
+      );
+      assert.equal(new URL(page.url()).hash, "#/clusters");
+    } finally {
+      await browser.close();
+      await server.stop("fast");
+    }
+  },
+});
