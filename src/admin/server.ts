@@ -40,6 +40,22 @@ function internalError(source: AdminSource, where: string, err: unknown): Respon
   return jsonError(500, `internal error: ${message}`);
 }
 
+/** How long close() waits for open responses (a stalled event-stream reader never lets go). */
+const CLOSE_GRACE_MS = 2000;
+
+/**
+ * Shuts the server down, waiting at most `ms` for in-flight responses. A response whose reader
+ * stopped reading blocks its write forever; after the grace period the server is unref'd so that
+ * it cannot keep the process alive, and close() resolves.
+ */
+async function closeWithin(server: Deno.HttpServer, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<"late">((r) => (timer = setTimeout(() => r("late"), ms)));
+  const done = await Promise.race([server.shutdown().then(() => "done" as const), late]);
+  clearTimeout(timer);
+  if (done === "late") server.unref();
+}
+
 /**
  * Starts the admin API on `address` (port 0 picks a free port). Throws if it cannot bind.
  *
@@ -108,7 +124,7 @@ export function startAdmin(
     close(): Promise<void> {
       // Event streams never end on their own: end them so that shutdown can finish.
       consoleRt?.stop();
-      closing ??= server.shutdown();
+      closing ??= closeWithin(server, CLOSE_GRACE_MS);
       return closing;
     },
   };

@@ -279,3 +279,39 @@ Deno.test("events: at most MAX_EVENT_CLIENTS streams; closing the admin ends ope
     await Promise.all(drained);
   }
 });
+
+Deno.test({
+  name: "events: closing the admin does not wait forever for a reader that stopped reading",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const src = fakeSource();
+    src.connections = () => [];
+    src.listeners = () =>
+      Array.from({ length: 1500 }, (_, i) => ({
+        name: `listener-${i}-${"x".repeat(20)}`,
+        address: `127.0.0.1:${10000 + i}`,
+        accepting: true,
+        activeConnections: i,
+      }));
+    const admin = startAdmin(src, { hostname: "127.0.0.1", port: 0 }, {
+      console: { intervalMs: 5 },
+    });
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: admin.port });
+    try {
+      await conn.write(
+        new TextEncoder().encode("GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+      );
+      await new Promise((r) => setTimeout(r, 1500)); // the socket buffers fill up
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const outcome = await Promise.race([
+        admin.close().then(() => "closed"),
+        new Promise((r) => timer = setTimeout(() => r("still waiting after 30 s"), 30_000)),
+      ]);
+      clearTimeout(timer);
+      assert.equal(outcome, "closed");
+    } finally {
+      conn.close();
+    }
+  },
+});

@@ -134,20 +134,20 @@ export class EventHub {
     });
   }
 
-  /** Ends every stream (admin shutdown waits for open responses). */
+  /**
+   * Ends every stream (admin shutdown waits for open responses). Streams are errored rather than
+   * closed: a close would wait for a stalled reader to take the queued data first.
+   */
   closeAll(): void {
     for (const c of [...this.#clients]) {
       c.closed = true;
       this.#clients.delete(c);
-      const w = c.wake;
+      c.pending.clear();
       c.wake = undefined;
-      if (w) w();
-      else {
-        try {
-          c.controller?.close();
-        } catch {
-          // already closed or errored by the reader going away
-        }
+      try {
+        c.controller?.error(new Error("admin server closing"));
+      } catch {
+        // already closed or errored by the reader going away
       }
     }
   }

@@ -5,8 +5,7 @@ import { Histogram, type Scope } from "../../observability/stats.ts";
 import { byCodeUnit, histogramQuantile } from "../../observability/stats_json.ts";
 import type { Resource } from "../../upstream/resource_manager.ts";
 import type { Cluster, Host } from "../../upstream/types.ts";
-import { HealthFlag } from "../../upstream/types.ts";
-import { healthFlagNames } from "../handlers/clusters.ts";
+import { healthFlagNames, healthReasons } from "../handlers/clusters.ts";
 import type {
   ConnectionJson,
   ConnectionsResponse,
@@ -137,25 +136,12 @@ function hostJson(source: AdminSource, h: Host): ConsoleHostJson {
   const s = hostScope(source, h);
   const ok = metric(s, "response_success"), failed = metric(s, "response_failed");
   const hist = s.metrics.get("request_duration_time");
-  const reasons: Record<string, string> = {};
-  const known = (h as { healthReasons?: ReadonlyMap<number, string> }).healthReasons;
-  if (known) {
-    for (
-      const [bit, name] of [
-        [HealthFlag.FailedActiveHealthCheck, "failed_active_hc"],
-        [HealthFlag.FailedOutlierCheck, "failed_outlier_check"],
-      ] as const
-    ) {
-      const r = known.get(bit);
-      if (r !== undefined && (h.healthFlags & bit) !== 0) reasons[name] = r;
-    }
-  }
   return {
     address: h.addressText,
     weight: h.weight,
     healthy: h.healthy,
     health_flags: healthFlagNames(h),
-    health_reasons: reasons,
+    health_reasons: healthReasons(h),
     cx_active: h.stats.connectionActive.value,
     rq_active: h.activeRequests,
     rq_total: metric(s, "request_total"),
