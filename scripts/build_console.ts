@@ -123,6 +123,8 @@ if (import.meta.main) {
     }
   } catch (e) {
     console.error(`console build failed: ${(e as Error).message}`);
-    Deno.exit(1);
+    // Before `start` (--if-stale) a failed build must not keep the proxy from starting: the admin
+    // then serves its endpoint menu at / instead of the console.
+    Deno.exit(ifStale ? 0 : 1);
   }
 }
