@@ -24,6 +24,8 @@ export interface AdminOptions {
   readonly now?: () => number;
   /** Replaces the route table (tests add failing routes through this). */
   readonly routes?: readonly Route[];
+  /** SO_REUSEPORT, so that a new process can take the admin port over on upgrade. */
+  readonly reusePort?: boolean;
 }
 
 function internalError(source: AdminSource, where: string, err: unknown): Response {
@@ -66,6 +68,7 @@ export function startAdmin(
   const server = Deno.serve({
     hostname: address.hostname,
     port: address.port,
+    reusePort: options.reusePort ?? false,
     onListen() {},
     onError: (err) => internalError(source, "(serve)", err),
   }, handler);

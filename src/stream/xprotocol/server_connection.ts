@@ -87,7 +87,15 @@ export interface XServerOptions {
   onProtocolError?(e: unknown): void;
   /** Protocol-level counters (type "protocol", labels listener + protocol). */
   stats?: Scope;
+  /** The frame telling a client to move to a new connection (bolt GoAway), sent on drain. */
+  goAway?: () => Uint8Array;
 }
+
+/**
+ * A draining connection with nothing in flight closes after this long without a call. A busy
+ * client is closed sooner: right after an answer, the moment its next call is furthest away.
+ */
+const DRAIN_IDLE_CLOSE_MS = 1000;
 
 export class XServerConnection implements ReadFilter {
   readonly conn: Connection;
@@ -97,6 +105,7 @@ export class XServerConnection implements ReadFilter {
   readonly #streams = new Set<XServerStream>();
   readonly #opts: XServerOptions;
   #nextId = 1;
+  #draining = false;
 
   constructor(
     conn: Connection,
@@ -109,6 +118,7 @@ export class XServerConnection implements ReadFilter {
     this.#newStream = newStream;
     this.#reader = new FrameReader(proto);
     this.#opts = opts;
+    conn.drainHandler = () => this.drain();
     conn.onClose(() => {
       for (const s of [...this.#streams]) {
         s.done = true;
@@ -172,5 +182,24 @@ export class XServerConnection implements ReadFilter {
 
   finish(s: XServerStream): void {
     this.#streams.delete(s);
+    // The answer is written right after this returns; close once it is out.
+    if (this.#draining && this.#streams.size === 0) queueMicrotask(() => this.#closeIfIdle());
+  }
+
+  /**
+   * Graceful drain (upgrade, stop): GoAway where enabled; calls in flight finish; then the
+   * connection closes between calls, so that the client reconnects (to the new process).
+   */
+  drain(): void {
+    if (this.#draining) return;
+    this.#draining = true;
+    const goAway = this.#opts.goAway;
+    if (goAway) this.conn.write(goAway());
+    const t = setTimeout(() => this.#closeIfIdle(), DRAIN_IDLE_CLOSE_MS);
+    this.conn.onClose(() => clearTimeout(t));
+  }
+
+  #closeIfIdle(): void {
+    if (this.#streams.size === 0) this.conn.close("flush");
   }
 }

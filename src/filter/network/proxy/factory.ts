@@ -11,6 +11,7 @@ import { createXProtocol } from "../../../protocol/xprotocol/registry.ts";
 import type { ServerStream } from "../../../stream/types.ts";
 import { XServerConnection } from "../../../stream/xprotocol/server_connection.ts";
 import { parseProxyConfig } from "./config.ts";
+import { encodeBoltGoAway } from "../../../protocol/xprotocol/bolt/goaway.ts";
 
 export const proxyFactory: NetworkFilterFactory<ProxyFilterConfig> = {
   type: "proxy",
@@ -35,7 +36,11 @@ export const proxyFactory: NetworkFilterFactory<ProxyFilterConfig> = {
         listener: deps.listenerName,
         protocol: proto.name,
       });
-      return (conn) => new XServerConnection(conn, proto, newStream, { onProtocolError, stats });
+      const goAway = proto.name === "bolt" && config.enableBoltGoAway
+        ? encodeBoltGoAway
+        : undefined;
+      return (conn) =>
+        new XServerConnection(conn, proto, newStream, { onProtocolError, stats, goAway });
     };
     const protocols = config.downstreamProtocols;
     if (protocols.length === 1) {
