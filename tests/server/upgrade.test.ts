@@ -78,6 +78,12 @@ Deno.test("upgrade: a second process takes over under 30 s of load: 0 failed, 0 
     const s = await states(old.adminPort);
     assert.equal(s.state, "RUNNING");
     assert.equal(s.pid, next.child.pid, "the admin port is the new process's");
+    // Both clients moved: the new process accepted HTTP and bolt connections of its own.
+    const stats = await (await fetch(`http://127.0.0.1:${old.adminPort}/api/v1/stats`)).json();
+    for (const l of ["http", "rpc"]) {
+      const n = Number(stats.downstream[`listener.${l}.proxy.global`]?.connection_total ?? 0);
+      assert.ok(n > 0, `the new process accepted ${l} connections`);
+    }
     assert.match(old.stderr(), /upgrade: listeners handed over/);
     assert.doesNotMatch(old.stderr(), /"unsteered":\["/, "every socket was steered");
   } finally {
