@@ -16,7 +16,7 @@ export interface LoadResult {
   failed: number;
   /** Connections refused (connect-per-request only). */
   refused: number;
-  /** Up to 10 error messages. */
+  /** Up to 10 error messages, each with when it happened. */
   errors: string[];
   /** Response bodies in order (HTTP), for route checks. */
   bodies: string[];
@@ -35,7 +35,8 @@ function newResult(): LoadResult {
 function fail(r: LoadResult, e: unknown): void {
   r.failed++;
   if (r.errors.length < 10) {
-    r.errors.push(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+    const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    r.errors.push(`${new Date().toISOString()} ${what}`);
   }
 }
 
@@ -166,4 +167,18 @@ export function boltLoad(address: string, intervalMs = 10): Load {
       return r;
     },
   };
+}
+
+/** boltLoad in a child process; resolves with its result after `ms`. */
+export function boltLoadProcess(address: string, ms: number): Promise<LoadResult> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("./_bolt_client.ts", import.meta.url).pathname, address, `${ms}`],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  return child.then((o) => {
+    const text = new TextDecoder().decode(o.stdout).trim();
+    if (!o.success || !text) throw new Error(`bolt client process failed (${o.code})`);
+    return JSON.parse(text.split("\n").at(-1)!) as LoadResult;
+  });
 }

@@ -92,10 +92,17 @@ export interface XServerOptions {
 }
 
 /**
- * A draining connection with nothing in flight closes after this long without a call. A busy
- * client is closed sooner: right after an answer, the moment its next call is furthest away.
+ * Draining without GoAway support in the client (sofa-rpc-node has none) means closing between
+ * calls, and a call the client sends while our FIN is on its way is lost. So the close waits for
+ * a quiet moment: once the client's last DRAIN_PAUSES pauses between an answer and its next call
+ * were each at least DRAIN_MIN_PAUSE_MS, it is closed half the shortest of them after an answer
+ * (a client calling every 10 ms is closed mid-pause). A client calling back at once, or
+ * irregularly (a loaded machine, a late answer), is not closed until it settles. A connection
+ * without a call for DRAIN_IDLE_CLOSE_MS is closed; graceful_timeout ends the rest.
  */
 const DRAIN_IDLE_CLOSE_MS = 1000;
+const DRAIN_PAUSES = 3;
+const DRAIN_MIN_PAUSE_MS = 2;
 
 export class XServerConnection implements ReadFilter {
   readonly conn: Connection;
@@ -106,6 +113,12 @@ export class XServerConnection implements ReadFilter {
   readonly #opts: XServerOptions;
   #nextId = 1;
   #draining = false;
+  /** While draining: when the last answer left with nothing in flight (0: busy). */
+  #idleSince = 0;
+  /** While draining: the client's last pauses between an answer and its next call. */
+  #pauses: number[] = [];
+  #closeTimer: ReturnType<typeof setTimeout> | undefined;
+  #goAwaySent = false;
 
   constructor(
     conn: Connection,
@@ -163,6 +176,7 @@ export class XServerConnection implements ReadFilter {
       return;
     }
     if (f.kind !== "request" && f.kind !== "oneway") return; // stray responses: ignore
+    if (this.#draining) this.#busy();
     const s = new XServerStream(this, this.#nextId++, f);
     this.#streams.add(s);
     const req: RequestMessage = {
@@ -182,24 +196,61 @@ export class XServerConnection implements ReadFilter {
 
   finish(s: XServerStream): void {
     this.#streams.delete(s);
-    // The answer is written right after this returns; close once it is out.
-    if (this.#draining && this.#streams.size === 0) queueMicrotask(() => this.#closeIfIdle());
+    // The answer is written right after this returns.
+    if (this.#draining && this.#streams.size === 0) queueMicrotask(() => this.#idle());
   }
 
   /**
    * Graceful drain (upgrade, stop): GoAway where enabled; calls in flight finish; then the
-   * connection closes between calls, so that the client reconnects (to the new process).
+   * connection closes in a pause between calls, so that the client reconnects (to the new
+   * process).
    */
   drain(): void {
     if (this.#draining) return;
     this.#draining = true;
-    const goAway = this.#opts.goAway;
-    if (goAway) this.conn.write(goAway());
-    const t = setTimeout(() => this.#closeIfIdle(), DRAIN_IDLE_CLOSE_MS);
-    this.conn.onClose(() => clearTimeout(t));
+    this.conn.onClose(() => clearTimeout(this.#closeTimer));
+    // Idle now, but we are somewhere in the client's pause: no measurement, only the fallback.
+    if (this.#streams.size === 0) {
+      this.#closeTimer = setTimeout(() => this.#closeIfIdle(), DRAIN_IDLE_CLOSE_MS);
+    }
   }
 
+  /** A call arrived while draining: measure the pause it ended, cancel a pending close. */
+  #busy(): void {
+    if (this.#idleSince > 0) {
+      this.#pauses.push(performance.now() - this.#idleSince);
+      if (this.#pauses.length > DRAIN_PAUSES) this.#pauses.shift();
+    }
+    this.#idleSince = 0;
+    clearTimeout(this.#closeTimer);
+    this.#closeTimer = undefined;
+  }
+
+  /** Nothing in flight while draining: close mid-way through the client's usual pause. */
+  #idle(): void {
+    if (this.#streams.size > 0 || this.#closeTimer !== undefined) return;
+    this.#idleSince = performance.now();
+    const shortest = this.#pauses.length < DRAIN_PAUSES ? 0 : Math.min(...this.#pauses);
+    const wait = shortest >= DRAIN_MIN_PAUSE_MS ? shortest / 2 : DRAIN_IDLE_CLOSE_MS;
+    this.#closeTimer = setTimeout(() => this.#closeIfIdle(), wait);
+  }
+
+  /**
+   * The quiet moment: GoAway first where enabled (the client then closes the connection itself,
+   * as soon as it reads the frame, and reconnects; one that ignores it is closed at the next
+   * quiet moment), else close.
+   */
   #closeIfIdle(): void {
-    if (this.#streams.size === 0) this.conn.close("flush");
+    this.#closeTimer = undefined;
+    if (this.#streams.size > 0) return;
+    const goAway = this.#opts.goAway;
+    if (goAway && !this.#goAwaySent) {
+      this.#goAwaySent = true;
+      this.conn.write(goAway());
+      this.#idleSince = 0; // the next pause measured is not a normal one
+      this.#closeTimer = setTimeout(() => this.#closeIfIdle(), DRAIN_IDLE_CLOSE_MS);
+      return;
+    }
+    this.conn.close("flush");
   }
 }
