@@ -93,15 +93,16 @@ export interface XServerOptions {
 
 /**
  * Draining without GoAway support in the client (sofa-rpc-node has none) means closing between
- * calls, and a call the client sends while our FIN is on its way is lost. So the close waits for
- * a quiet moment: once the client's last DRAIN_PAUSES pauses between an answer and its next call
- * were each at least DRAIN_MIN_PAUSE_MS, it is closed half the shortest of them after an answer
- * (a client calling every 10 ms is closed mid-pause). A client calling back at once, or
- * irregularly (a loaded machine, a late answer), is not closed until it settles. A connection
- * without a call for DRAIN_IDLE_CLOSE_MS is closed; graceful_timeout ends the rest.
+ * calls, and a call the client sends while our FIN (or GoAway) is on its way is lost. So the
+ * close waits for a quiet moment: once the client's last DRAIN_PAUSES pauses between an answer
+ * and its next call were regular (each at least DRAIN_MIN_PAUSE_MS, the longest at most twice
+ * the shortest), it comes half the shortest pause after an answer (a client calling every 10 ms
+ * is closed mid-pause). A client calling back at once, or irregularly (a loaded machine whose
+ * client reads late), is not closed until it settles. A connection without a call for
+ * DRAIN_IDLE_CLOSE_MS is closed; graceful_timeout ends the rest.
  */
 const DRAIN_IDLE_CLOSE_MS = 1000;
-const DRAIN_PAUSES = 3;
+const DRAIN_PAUSES = 5;
 const DRAIN_MIN_PAUSE_MS = 2;
 
 export class XServerConnection implements ReadFilter {
@@ -230,8 +231,10 @@ export class XServerConnection implements ReadFilter {
   #idle(): void {
     if (this.#streams.size > 0 || this.#closeTimer !== undefined) return;
     this.#idleSince = performance.now();
-    const shortest = this.#pauses.length < DRAIN_PAUSES ? 0 : Math.min(...this.#pauses);
-    const wait = shortest >= DRAIN_MIN_PAUSE_MS ? shortest / 2 : DRAIN_IDLE_CLOSE_MS;
+    const p = this.#pauses;
+    const shortest = p.length < DRAIN_PAUSES ? 0 : Math.min(...p);
+    const regular = shortest >= DRAIN_MIN_PAUSE_MS && Math.max(...p) <= 2 * shortest;
+    const wait = regular ? shortest / 2 : DRAIN_IDLE_CLOSE_MS;
     this.#closeTimer = setTimeout(() => this.#closeIfIdle(), wait);
   }
 
