@@ -121,19 +121,23 @@ export class Listener {
   /** Stops accepting and closes the listening socket; open connections are untouched. */
   close(): void {
     this.#accepting = false;
+    const a = this.address;
+    if (a.kind === "unix" && this.#listener && this.#unixIno !== null) {
+      const now = fileIno(a.path);
+      if (now !== null && now !== this.#unixIno) {
+        // The path is another process's socket now (upgrade). Deno unlinks a unix listener's
+        // path when it is closed, which would take that one away: keep ours open but unused
+        // until the process exits (nothing reaches it any more).
+        this.#listener = undefined;
+        this.#unixIno = null;
+        return;
+      }
+    }
     try {
       this.#listener?.close();
     } catch { /* closed */ }
     this.#listener = undefined;
-    // After an upgrade the path belongs to the new process's socket: leave that one alone.
-    if (this.address.kind === "unix" && this.#unixIno !== null) {
-      if (fileIno(this.address.path) === this.#unixIno) {
-        try {
-          Deno.removeSync(this.address.path);
-        } catch { /* gone */ }
-      }
-      this.#unixIno = null;
-    }
+    this.#unixIno = null;
   }
 }
 

@@ -55,3 +55,33 @@ Deno.test("reuseport: listeners share a port only when told to (an upgrade); oth
     a.close();
   }
 });
+
+Deno.test("upgrade of a unix listener: the new socket takes the path; closing the old one leaves it", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/l.sock`;
+  const addr = { kind: "unix" as const, path };
+  const served: string[] = [];
+  const serve = (name: string) => (c: Deno.Conn) => {
+    served.push(name);
+    c.close();
+  };
+  const old = new Listener("old", addr, serve("old"));
+  const next = new Listener("new", addr, serve("new"));
+  try {
+    old.bind();
+    old.start();
+    next.bind({ shared: true });
+    next.start();
+    old.close();
+    const c = await Deno.connect({ transport: "unix", path });
+    await c.read(new Uint8Array(1)).catch(() => null);
+    c.close();
+    assert.deepEqual(served, ["new"]);
+    next.close();
+    await assert.rejects(Deno.stat(path), Deno.errors.NotFound, "the last owner removes the path");
+  } finally {
+    old.close();
+    next.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
