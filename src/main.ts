@@ -15,21 +15,33 @@ import { parseConfig } from "./config/parse.ts";
 import type { MosnConfig } from "./config/model.ts";
 import { PARSE_OPTIONS } from "./server/parse_options.ts";
 import { MosnServer } from "./server/server.ts";
+import {
+  ControlClient,
+  type ControlServer,
+  resolveStateDir,
+  serveControl,
+} from "./server/upgrade/control.ts";
 import { VERSION } from "./version.ts";
 
 const HELP = `mosn.ts ${VERSION} — MOSN-compatible proxy on Deno
 
 Usage:
   mosn start -c <config.json|yaml>    run the proxy (env MOSN_CONFIG if -c is absent)
+  mosn start -c <config> --upgrade    take over from the mosn.ts running with the same state dir
   mosn validate -c <config>           check a config; exit 0 when valid, 2 when not
   mosn version                        print the version
   mosn healthcheck [url]              exit 0 when url (default http://127.0.0.1:34901/ready) answers 200
 
 Options:
   -c, --config <file>   config file
+  --upgrade             smooth upgrade: take the listeners over from the running process (also
+                        automatic when the state dir's control socket answers)
+  --state-dir <dir>     where the upgrade control socket lives (env MOSN_STATE_DIR; default
+                        /tmp/mosn-ts-<admin port>)
   -h, --help            this help
 
-Signals: SIGTERM = graceful stop (drain up to graceful_timeout), SIGINT = fast stop.
+Signals: SIGTERM = graceful stop (drain up to graceful_timeout), SIGINT = fast stop,
+SIGHUP = reload the config file.
 `;
 
 const encoder = new TextEncoder();
@@ -80,28 +92,109 @@ function setUpLogging(config: MosnConfig): void {
   }
 }
 
-async function start(file: string | undefined): Promise<number> {
-  const config = await load(file);
+interface StartFlags {
+  upgrade: boolean;
+  stateDir: string | undefined;
+}
+
+/** How long the old process keeps accepting after steering new connections away (upgrade). */
+const HANDOVER_GRACE_MS = 500;
+
+async function start(file: string | undefined, flags: StartFlags): Promise<number> {
+  let config = await load(file);
   if (!config) return 2;
   setUpLogging(config);
   const path = file ?? Deno.env.get("MOSN_CONFIG")!;
+  const admin = config.admin.address;
+  let stateDir: string;
+  try {
+    stateDir = resolveStateDir(flags.stateDir, admin.kind === "tcp" ? admin.port : 0);
+  } catch (e) {
+    err(`mosn: state dir: ${(e as Error).message}`);
+    return 1;
+  }
+  const sockPath = `${stateDir}/mosn.sock`;
+
+  // A live process on the control socket means this start is an upgrade (MOSN: reconfig.sock).
+  const old = await ControlClient.connect(sockPath);
+  if (flags.upgrade && !old) {
+    log.warn("upgrade: no running mosn.ts found; starting normally", { control: sockPath });
+  }
+  let shared: Set<string> | undefined;
+  if (old) {
+    try {
+      const hello = await old.hello();
+      log.info("upgrade: taking over", { old_pid: hello.pid, addresses: hello.addresses });
+      shared = new Set(hello.addresses);
+      if (config.inheritOldConfig) {
+        config = parseConfig(hello.config, PARSE_OPTIONS).config;
+        log.info("upgrade: running the old process's config (inherit_old_mosnconfig)");
+      }
+    } catch (e) {
+      old.close();
+      err(`mosn: upgrade failed: ${(e as Error).message}`);
+      return 1;
+    }
+  }
   const server = new MosnServer(config, {
     configSource: async () => (await loadConfigFile(path, PARSE_OPTIONS)).config,
     parse: (doc) => parseConfig(doc, PARSE_OPTIONS).config,
   });
   try {
-    server.start();
+    server.start(shared ? { sharedAddresses: shared } : {});
   } catch (e) {
+    old?.close(); // the old process goes on serving
     err(`mosn: ${(e as Error).message}`);
     return 1;
   }
+  if (old) {
+    try {
+      const r = await old.takeover();
+      server.releaseSteering();
+      log.info("upgrade: old process stopped accepting; it drains and exits", { ...r });
+    } catch (e) {
+      // Both processes serve now; the old one may still hand over or be stopped by hand.
+      log.error("upgrade: handover failed", { err: e });
+    } finally {
+      old.close();
+    }
+  }
+
   return await new Promise<number>((resolve) => {
-    const onSignal = (mode: "graceful" | "fast", sig: string) => () => {
-      log.info("signal received", { signal: sig });
+    let control: ControlServer | undefined;
+    const stop = (mode: "graceful" | "fast") => {
+      control?.close();
       server.stop(mode).then(() => resolve(0), (e) => {
         log.error("stop failed", { err: e });
         resolve(1);
       });
+    };
+    try {
+      control = serveControl(sockPath, {
+        hello: () => ({
+          pid: Deno.pid,
+          addresses: server.boundAddresses(),
+          config: server.documentCopy(),
+        }),
+        takeover: async () => {
+          const r = await server.handover(HANDOVER_GRACE_MS);
+          // No third process may find us now: the new one serves the control socket next.
+          control?.close();
+          // Drain (HTTP/1 Connection: close, bolt GoAway where enabled) up to
+          // graceful_timeout, then exit; after the reply has gone out.
+          setTimeout(() => stop("graceful"), 0);
+          return r;
+        },
+      });
+    } catch (e) {
+      log.warn("upgrade control socket unavailable; smooth upgrade disabled", {
+        path: sockPath,
+        err: (e as Error).message,
+      });
+    }
+    const onSignal = (mode: "graceful" | "fast", sig: string) => () => {
+      log.info("signal received", { signal: sig });
+      stop(mode);
     };
     Deno.addSignalListener("SIGTERM", onSignal("graceful", "SIGTERM"));
     // SIGHUP: smooth reload of the config file; an invalid file changes nothing.
@@ -131,6 +224,8 @@ export async function main(args: string[]): Promise<number> {
       allowPositionals: true,
       options: {
         config: { type: "string", short: "c" },
+        upgrade: { type: "boolean" },
+        "state-dir": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -145,7 +240,10 @@ export async function main(args: string[]): Promise<number> {
   }
   switch (cmd) {
     case "start":
-      return await start(parsed.values.config);
+      return await start(parsed.values.config, {
+        upgrade: parsed.values.upgrade ?? false,
+        stateDir: parsed.values["state-dir"],
+      });
     case "validate": {
       const config = await load(parsed.values.config);
       if (!config) return 2;

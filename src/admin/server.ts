@@ -28,6 +28,8 @@ export interface AdminOptions {
   readonly routes?: readonly Route[];
   /** Console sampling interval and assets directory; `false` turns the console runtime off. */
   readonly console?: ConsoleRuntimeOptions | false;
+  /** SO_REUSEPORT, so that a new process can take the admin port over on upgrade. */
+  readonly reusePort?: boolean;
 }
 
 function internalError(source: AdminSource, where: string, err: unknown): Response {
@@ -113,6 +115,7 @@ export function startAdmin(
   const server = Deno.serve({
     hostname: address.hostname,
     port: address.port,
+    reusePort: options.reusePort ?? false,
     onListen() {},
     onError: (err) => internalError(source, "(serve)", err),
   }, handler);

@@ -18,6 +18,11 @@ export interface MosnConfig {
   readonly admin: AdminConfig;
   /** mosn.ts extension: tiny built-in HTTP upstreams so a first run shows a working proxy. */
   readonly demoUpstreams: readonly DemoUpstreamConfig[];
+  /**
+   * MOSN's `inherit_old_mosnconfig`: on a smooth upgrade, run the old process's running config
+   * (dynamic updates included) instead of this file's.
+   */
+  readonly inheritOldConfig?: boolean;
   /** The document as given (after YAML/JSON decode), for `/api/v1/config_dump`. */
   readonly raw: unknown;
 }
@@ -263,4 +268,9 @@ export interface ProxyFilterConfig {
   /** Global request timeout when the route sets none; MOSN's default is 60 s. */
   readonly defaultTimeoutMs: number;
   readonly maxRequestHeadersBytes: number;
+  /**
+   * MOSN's `extend_config.bolt.enable_bolt_goaway`: when the listener drains (upgrade, stop),
+   * tell bolt clients with a GoAway frame (cmd code 100) to open a new connection.
+   */
+  readonly enableBoltGoAway?: boolean;
 }

@@ -78,6 +78,7 @@ export function parseConfig(doc: unknown, opts: ParseOptions): ParseResult {
 
   const admin = parseAdmin(root);
   const demoUpstreams = parseDemoUpstreams(root);
+  const inheritOldConfig = root.bool("inherit_old_mosnconfig", false);
   root.allow(
     "tracing",
     "metrics",
@@ -98,6 +99,7 @@ export function parseConfig(doc: unknown, opts: ParseOptions): ParseResult {
     clusterManager: { clusters },
     admin,
     demoUpstreams,
+    inheritOldConfig,
     raw: doc,
   });
   return { config, warnings: ctx.warnings };

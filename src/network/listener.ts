@@ -5,6 +5,7 @@ import { log } from "../common/logger.ts";
 import type { Address } from "../config/model.ts";
 import { formatAddress } from "./address.ts";
 import { listeningFds, setTransparent } from "./original_dst.ts";
+import { assertPortFree } from "./reuseport.ts";
 
 export interface ListenerOptions {
   /**
@@ -14,6 +15,14 @@ export interface ListenerOptions {
   transparent?: boolean;
 }
 
+export interface BindOptions {
+  /**
+   * The address is held by the process being upgraded: join its SO_REUSEPORT group instead of
+   * refusing to start (a unix socket path is taken over: unlinked and bound again).
+   */
+  shared?: boolean;
+}
+
 export class Listener {
   readonly name: string;
   readonly address: Address;
@@ -21,6 +30,8 @@ export class Listener {
   #accepting = false;
   #onAccept: (conn: Deno.Conn) => void;
   readonly #transparent: boolean;
+  /** The inode of the unix socket file we bound: only that file is ours to remove. */
+  #unixIno: number | null = null;
 
   constructor(
     name: string,
@@ -34,8 +45,12 @@ export class Listener {
     this.#transparent = options.transparent ?? false;
   }
 
-  /** Binds the socket (throws LISTEN_FAILED) without accepting yet. */
-  bind(): void {
+  /**
+   * Binds the socket (throws LISTEN_FAILED) without accepting yet. TCP sockets get SO_REUSEPORT
+   * so that a new process can take over without a gap (see reuseport.ts); unless `shared`, an
+   * address someone already listens on is refused as without it.
+   */
+  bind(opts: BindOptions = {}): void {
     const a = this.address;
     let l: Deno.Listener | undefined;
     try {
@@ -44,8 +59,10 @@ export class Listener {
           Deno.removeSync(a.path); // a stale socket file from a previous run
         } catch { /* none */ }
         l = Deno.listen({ transport: "unix", path: a.path });
+        this.#unixIno = fileIno(a.path);
       } else {
-        l = Deno.listen({ hostname: a.host, port: a.port });
+        if (!opts.shared) assertPortFree(a.host, a.port);
+        l = Deno.listen({ hostname: a.host, port: a.port, reusePort: true });
         if (this.#transparent) makeTransparent(a.host, (l.addr as Deno.NetAddr).port);
       }
     } catch (e) {
@@ -104,15 +121,23 @@ export class Listener {
   /** Stops accepting and closes the listening socket; open connections are untouched. */
   close(): void {
     this.#accepting = false;
+    const a = this.address;
+    if (a.kind === "unix" && this.#listener && this.#unixIno !== null) {
+      const now = fileIno(a.path);
+      if (now !== null && now !== this.#unixIno) {
+        // The path is another process's socket now (upgrade). Deno unlinks a unix listener's
+        // path when it is closed, which would take that one away: keep ours open but unused
+        // until the process exits (nothing reaches it any more).
+        this.#listener = undefined;
+        this.#unixIno = null;
+        return;
+      }
+    }
     try {
       this.#listener?.close();
     } catch { /* closed */ }
     this.#listener = undefined;
-    if (this.address.kind === "unix") {
-      try {
-        Deno.removeSync(this.address.path);
-      } catch { /* gone */ }
-    }
+    this.#unixIno = null;
   }
 }
 
@@ -123,4 +148,12 @@ function makeTransparent(host: string, port: number): void {
     throw new Error("IP_TRANSPARENT: listening socket not found (needs --allow-ffi)");
   }
   for (const fd of fds) setTransparent(fd);
+}
+
+function fileIno(path: string): number | null {
+  try {
+    return Deno.statSync(path).ino;
+  } catch {
+    return null;
+  }
 }

@@ -14,7 +14,7 @@ import { AccessLog } from "../observability/access_log.ts";
 import { formatAddress } from "../network/address.ts";
 import { Connection, type ConnectionCounters } from "../network/connection.ts";
 import { connectionRegistry } from "../network/connection_registry.ts";
-import { Listener } from "../network/listener.ts";
+import { type BindOptions, Listener } from "../network/listener.ts";
 import { localDestination, originalDestination } from "../network/original_dst.ts";
 import type { Registry } from "../common/registry.ts";
 import {
@@ -117,9 +117,9 @@ export class ListenerRuntime {
   }
 
   /** `bind_port: false` (MOSN): no socket; the listener only serves handed-off connections. */
-  bind(): void {
+  bind(opts: BindOptions = {}): void {
     if (this.config.bindPort === false) return;
-    this.#listener.bind();
+    this.#listener.bind(opts);
   }
 
   start(): void {

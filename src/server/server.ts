@@ -20,6 +20,26 @@ import { VERSION } from "../version.ts";
 import { type DemoUpstream, startDemoUpstream } from "./demo_upstream.ts";
 import { startIdleTrim } from "./idle_trim.ts";
 import { ListenerRuntime, type ListenerServices } from "./listener_runtime.ts";
+import { assertPortFree, steerAddress, unsteerAddress } from "../network/reuseport.ts";
+
+/** How long a replaced socket keeps accepting after new connections are steered away. */
+const HANDOFF_GRACE_MS = 300;
+
+export interface StartOptions {
+  /**
+   * Addresses ("host:port") the process being upgraded listens on: joined (SO_REUSEPORT)
+   * rather than refused as taken.
+   */
+  sharedAddresses?: ReadonlySet<string>;
+}
+
+/** What a handover did (old side of an upgrade). */
+export interface HandoverOutcome {
+  /** host:port of every socket whose new connections were steered to the new process. */
+  steered: string[];
+  /** host:port where steering failed (no FFI, old kernel): those were closed after the grace. */
+  unsteered: string[];
+}
 
 export interface ServerOptions {
   logger?: Logger;
@@ -111,6 +131,8 @@ export class MosnServer implements AdminSource {
     const byName = new Map(this.#listeners.map((l) => [l.name, l]));
     const result: ListenerRuntime[] = [];
     const fresh: ListenerRuntime[] = [];
+    /** Changed listeners on the same TCP address: the new socket joins the old one's group. */
+    const handoffs = new Map<ListenerRuntime, ListenerRuntime>();
     for (const cfg of next.servers[0]?.listeners ?? []) {
       const old = byName.get(cfg.name);
       byName.delete(cfg.name);
@@ -118,11 +140,15 @@ export class MosnServer implements AdminSource {
         result.push(old);
         continue;
       }
+      const l = new ListenerRuntime(cfg, this.#svc);
       if (old) {
         changed.push(cfg.name);
-        this.#retire(old);
+        const a = cfg.address, b = old.config.address;
+        const sameAddr = a.kind === "tcp" && b.kind === "tcp" && a.port !== 0 &&
+          a.host === b.host && a.port === old.port && old.accepting;
+        if (sameAddr) handoffs.set(l, old);
+        else this.#retire(old);
       } else added.push(cfg.name);
-      const l = new ListenerRuntime(cfg, this.#svc);
       fresh.push(l);
       result.push(l);
     }
@@ -130,8 +156,9 @@ export class MosnServer implements AdminSource {
       removed.push(old.name);
       this.#retire(old);
     }
-    for (const l of fresh) l.bind();
+    for (const l of fresh) l.bind({ shared: handoffs.has(l) });
     for (const l of fresh) l.start();
+    for (const [l, old] of handoffs) this.#handOff(old, l);
     this.#listeners = result;
     this.#config = next;
     this.logger.info("config reloaded", { added, changed, removed });
@@ -203,6 +230,27 @@ export class MosnServer implements AdminSource {
     }
   }
 
+  /**
+   * A changed listener keeps its address: the new socket joined the old one's reuseport group,
+   * so steer new connections to it, let the old socket empty its queue, then retire the old
+   * one (closing it at once would reset connections the kernel had queued on it).
+   */
+  #handOff(old: ListenerRuntime, next: ListenerRuntime): void {
+    const a = next.config.address;
+    if (a.kind !== "tcp") return this.#retire(old);
+    this.#retiredListeners.add(old);
+    let steered = 0;
+    try {
+      steered = steerAddress(a.host, next.port, 1);
+    } catch (e) {
+      this.logger.warn("reload: cannot steer connections to the new listener", { err: e });
+    }
+    setTimeout(() => {
+      this.#retire(old);
+      if (steered > 0) unsteerAddress(a.host, next.port);
+    }, HANDOFF_GRACE_MS);
+  }
+
   /** Stops a listener accepting; its connections finish, then it is forgotten. */
   #retire(l: ListenerRuntime): void {
     l.stopAccepting();
@@ -267,14 +315,29 @@ export class MosnServer implements AdminSource {
     return this.#config.servers[0]?.gracefulTimeoutMs ?? 30_000;
   }
 
-  /** Binds every socket, then starts accepting. On any bind failure, closes what was bound and throws. */
-  start(): void {
+  /**
+   * Binds every socket, then starts accepting. On any bind failure, closes what was bound and
+   * throws. TCP sockets are SO_REUSEPORT so that a later upgrade can join them.
+   */
+  start(opts: StartOptions = {}): void {
+    const shared = (host: string, port: number) =>
+      opts.sharedAddresses?.has(`${host}:${port}`) ?? false;
     try {
       for (const d of this.#config.demoUpstreams) this.#demos.push(startDemoUpstream(d));
-      for (const l of this.#listeners) l.bind();
+      for (const l of this.#listeners) {
+        const a = l.config.address;
+        l.bind({ shared: a.kind === "unix" || (a.kind === "tcp" && shared(a.host, a.port)) });
+      }
       if (!this.#noAdmin) {
         const a = this.#config.admin.address;
-        if (a.kind === "tcp") this.#admin = startAdmin(this, { hostname: a.host, port: a.port });
+        if (a.kind === "tcp") {
+          try {
+            if (!shared(a.host, a.port)) assertPortFree(a.host, a.port);
+          } catch (e) {
+            throw new Error(`admin: cannot listen on ${a.host}:${a.port}: ${(e as Error).message}`);
+          }
+          this.#admin = startAdmin(this, { hostname: a.host, port: a.port }, { reusePort: true });
+        }
       }
     } catch (e) {
       for (const l of this.#listeners) l.stopAccepting();
@@ -290,6 +353,73 @@ export class MosnServer implements AdminSource {
       listeners: this.listeners().map((l) => `${l.name}@${l.address}`),
       admin: this.#admin ? `127.0.0.1:${this.#admin.port}` : "off",
     });
+  }
+
+  /** The TCP addresses ("host:port") this process listens on: listeners, admin, demo upstreams. */
+  boundAddresses(): string[] {
+    const out: string[] = [];
+    for (const l of this.#listeners) {
+      const a = l.config.address;
+      if (a.kind === "tcp" && l.accepting) out.push(`${a.host}:${l.port}`);
+    }
+    const admin = this.#config.admin.address;
+    if (this.#admin && admin.kind === "tcp") out.push(`${admin.host}:${this.#admin.port}`);
+    for (const [i, d] of this.#demos.entries()) {
+      const a = this.#config.demoUpstreams[i]?.address;
+      if (a?.kind === "tcp") out.push(`${a.host}:${d.port}`);
+    }
+    return out;
+  }
+
+  /**
+   * Old side of an upgrade, once the new process listens beside us on every shared address:
+   * steer each reuseport group's new connections to the new socket (index 1, in join order),
+   * keep accepting for `graceMs` so that our accept queues and half-done handshakes empty, then
+   * stop accepting. Closing without steering would reset what the kernel still queued here.
+   * The caller then drains (stop("graceful")).
+   */
+  async handover(graceMs: number): Promise<HandoverOutcome> {
+    const steered: string[] = [], unsteered: string[] = [];
+    for (const addr of this.boundAddresses()) {
+      const i = addr.lastIndexOf(":");
+      try {
+        if (steerAddress(addr.slice(0, i), Number(addr.slice(i + 1)), 1) > 0) steered.push(addr);
+        else unsteered.push(addr);
+      } catch (e) {
+        this.logger.warn("upgrade: cannot steer connections", { address: addr, err: e });
+        unsteered.push(addr);
+      }
+    }
+    if (unsteered.length > 0) {
+      this.logger.warn(
+        "upgrade: closing listeners without steering; queued connections may reset",
+        {
+          addresses: unsteered,
+        },
+      );
+    }
+    await new Promise((r) => setTimeout(r, graceMs));
+    if (this.#state === "RUNNING") this.#state = "DRAINING";
+    for (const l of this.#listeners) l.stopAccepting();
+    await this.#admin?.close();
+    await Promise.allSettled(this.#demos.map((d) => d.close()));
+    this.logger.info("upgrade: listeners handed over", { steered, unsteered });
+    return { steered, unsteered };
+  }
+
+  /**
+   * New side of an upgrade, after the old process closed its sockets: remove the steering
+   * program from each group, so that a later upgrade starts from plain hashing.
+   */
+  releaseSteering(): void {
+    for (const addr of this.boundAddresses()) {
+      const i = addr.lastIndexOf(":");
+      try {
+        unsteerAddress(addr.slice(0, i), Number(addr.slice(i + 1)));
+      } catch (e) {
+        this.logger.debug("upgrade: detach steering failed", { address: addr, err: e });
+      }
+    }
   }
 
   /** Sums downstream counters: changes whenever a connection opens or a byte moves. */

@@ -58,15 +58,24 @@ export interface MosnProcess {
   kill(sig?: Deno.Signal): void;
 }
 
+export interface StartProcessOptions {
+  /** Use this admin port instead of a free one (a second process for an upgrade). */
+  adminPort?: number;
+  /** More arguments after `start -c <file>` (e.g. `--upgrade`). */
+  args?: string[];
+}
+
 /**
  * Runs `deno run src/main.ts start -c <file>` with the given document written to a temp file;
- * waits until the admin /ready answers 200. The document's admin port is replaced by a free one.
+ * waits until the admin API answers RUNNING from this very process (during an upgrade the old
+ * one answers on the same port first). The document's admin port is replaced by a free one.
  */
 export async function startProcess(
   doc: Record<string, unknown>,
   env: Record<string, string> = {},
+  opts: StartProcessOptions = {},
 ): Promise<MosnProcess> {
-  const adminPort = freePort();
+  const adminPort = opts.adminPort ?? freePort();
   const d = structuredClone(doc);
   d.admin = { address: { socket_address: { address: "127.0.0.1", port_value: adminPort } } };
   const dir = await Deno.makeTempDir();
@@ -82,6 +91,7 @@ export async function startProcess(
       "start",
       "-c",
       file,
+      ...(opts.args ?? []),
     ],
     stdout: "null",
     stderr: "piped",
@@ -99,9 +109,9 @@ export async function startProcess(
   });
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const ok = await fetch(`http://127.0.0.1:${adminPort}/ready`).then(async (r) => {
-      await r.body?.cancel();
-      return r.status === 200;
+    const ok = await fetch(`http://127.0.0.1:${adminPort}/api/v1/states`).then(async (r) => {
+      const s = await r.json() as { state?: string; pid?: number };
+      return s.state === "RUNNING" && s.pid === child.pid;
     }, () => false);
     if (ok) break;
     const done = await Promise.race([

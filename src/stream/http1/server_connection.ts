@@ -190,6 +190,9 @@ class Turn {
   }
 }
 
+/** How long a draining keep-alive connection may stay idle before it is closed. */
+const DRAIN_IDLE_CLOSE_MS = 1000;
+
 export class Http1ServerConnection implements ReadFilter, ParserHandler<RequestHead> {
   readonly conn: Connection;
   readonly #newStream: NewStreamHandler;
@@ -408,10 +411,20 @@ export class Http1ServerConnection implements ReadFilter, ParserHandler<RequestH
     t?.resolve();
   }
 
-  /** Stops reuse: the next response carries `Connection: close` (graceful drain). */
+  /**
+   * Stops reuse: the next response carries `Connection: close` (graceful drain). An idle
+   * connection is not closed at once: a keep-alive client may be sending its next request right
+   * now and would see a reset. A busy client gets `Connection: close` on that request's answer;
+   * a connection still idle after DRAIN_IDLE_CLOSE_MS is closed.
+   */
   drain(): void {
+    if (this.draining) return;
     this.draining = true;
-    if (!this.#current) this.conn.close("flush");
+    if (this.#current) return;
+    const t = setTimeout(() => {
+      if (!this.#current) this.conn.close("flush");
+    }, DRAIN_IDLE_CLOSE_MS);
+    this.conn.onClose(() => clearTimeout(t));
   }
 
   tunnel(): TunnelEnd | undefined {

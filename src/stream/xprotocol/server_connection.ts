@@ -87,7 +87,23 @@ export interface XServerOptions {
   onProtocolError?(e: unknown): void;
   /** Protocol-level counters (type "protocol", labels listener + protocol). */
   stats?: Scope;
+  /** The frame telling a client to move to a new connection (bolt GoAway), sent on drain. */
+  goAway?: () => Uint8Array;
 }
+
+/**
+ * Draining without GoAway support in the client (sofa-rpc-node has none) means closing between
+ * calls, and a call the client sends while our FIN (or GoAway) is on its way is lost. So the
+ * close waits for a quiet moment: once the client's last DRAIN_PAUSES pauses between an answer
+ * and its next call were regular (each at least DRAIN_MIN_PAUSE_MS, the longest at most twice
+ * the shortest), it comes half the shortest pause after an answer (a client calling every 10 ms
+ * is closed mid-pause). A client calling back at once, or irregularly (a loaded machine whose
+ * client reads late), is not closed until it settles. A connection without a call for
+ * DRAIN_IDLE_CLOSE_MS is closed; graceful_timeout ends the rest.
+ */
+const DRAIN_IDLE_CLOSE_MS = 1000;
+const DRAIN_PAUSES = 5;
+const DRAIN_MIN_PAUSE_MS = 2;
 
 export class XServerConnection implements ReadFilter {
   readonly conn: Connection;
@@ -97,6 +113,13 @@ export class XServerConnection implements ReadFilter {
   readonly #streams = new Set<XServerStream>();
   readonly #opts: XServerOptions;
   #nextId = 1;
+  #draining = false;
+  /** While draining: when the last answer left with nothing in flight (0: busy). */
+  #idleSince = 0;
+  /** While draining: the client's last pauses between an answer and its next call. */
+  #pauses: number[] = [];
+  #closeTimer: ReturnType<typeof setTimeout> | undefined;
+  #goAwaySent = false;
 
   constructor(
     conn: Connection,
@@ -109,6 +132,7 @@ export class XServerConnection implements ReadFilter {
     this.#newStream = newStream;
     this.#reader = new FrameReader(proto);
     this.#opts = opts;
+    conn.drainHandler = () => this.drain();
     conn.onClose(() => {
       for (const s of [...this.#streams]) {
         s.done = true;
@@ -158,6 +182,7 @@ export class XServerConnection implements ReadFilter {
       return;
     }
     if (f.kind !== "request" && f.kind !== "oneway") return; // stray responses: ignore
+    if (this.#draining) this.#busy();
     const s = new XServerStream(this, this.#nextId++, f);
     this.#streams.add(s);
     const req: RequestMessage = {
@@ -177,5 +202,63 @@ export class XServerConnection implements ReadFilter {
 
   finish(s: XServerStream): void {
     this.#streams.delete(s);
+    // The answer is written right after this returns.
+    if (this.#draining && this.#streams.size === 0) queueMicrotask(() => this.#idle());
+  }
+
+  /**
+   * Graceful drain (upgrade, stop): GoAway where enabled; calls in flight finish; then the
+   * connection closes in a pause between calls, so that the client reconnects (to the new
+   * process).
+   */
+  drain(): void {
+    if (this.#draining) return;
+    this.#draining = true;
+    this.conn.onClose(() => clearTimeout(this.#closeTimer));
+    // Idle now, but we are somewhere in the client's pause: no measurement, only the fallback.
+    if (this.#streams.size === 0) {
+      this.#closeTimer = setTimeout(() => this.#closeIfIdle(), DRAIN_IDLE_CLOSE_MS);
+    }
+  }
+
+  /** A call arrived while draining: measure the pause it ended, cancel a pending close. */
+  #busy(): void {
+    if (this.#idleSince > 0) {
+      this.#pauses.push(performance.now() - this.#idleSince);
+      if (this.#pauses.length > DRAIN_PAUSES) this.#pauses.shift();
+    }
+    this.#idleSince = 0;
+    clearTimeout(this.#closeTimer);
+    this.#closeTimer = undefined;
+  }
+
+  /** Nothing in flight while draining: close mid-way through the client's usual pause. */
+  #idle(): void {
+    if (this.#streams.size > 0 || this.#closeTimer !== undefined) return;
+    this.#idleSince = performance.now();
+    const p = this.#pauses;
+    const shortest = p.length < DRAIN_PAUSES ? 0 : Math.min(...p);
+    const regular = shortest >= DRAIN_MIN_PAUSE_MS && Math.max(...p) <= 2 * shortest;
+    const wait = regular ? shortest / 2 : DRAIN_IDLE_CLOSE_MS;
+    this.#closeTimer = setTimeout(() => this.#closeIfIdle(), wait);
+  }
+
+  /**
+   * The quiet moment: GoAway first where enabled (the client then closes the connection itself,
+   * as soon as it reads the frame, and reconnects; one that ignores it is closed at the next
+   * quiet moment), else close.
+   */
+  #closeIfIdle(): void {
+    this.#closeTimer = undefined;
+    if (this.#streams.size > 0) return;
+    const goAway = this.#opts.goAway;
+    if (goAway && !this.#goAwaySent) {
+      this.#goAwaySent = true;
+      this.conn.write(goAway());
+      this.#idleSince = 0; // the next pause measured is not a normal one
+      this.#closeTimer = setTimeout(() => this.#closeIfIdle(), DRAIN_IDLE_CLOSE_MS);
+      return;
+    }
+    this.conn.close("flush");
   }
 }

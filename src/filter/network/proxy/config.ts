@@ -64,9 +64,15 @@ export function parseProxyConfig(r: ObjReader, refs: ConfigRefs): ProxyFilterCon
   const ext = r.obj("extend_config");
   let defaultTimeoutMs = 60_000;
   let maxRequestHeadersBytes = 64 * 1024;
+  let enableBoltGoAway = false;
   if (ext) {
     defaultTimeoutMs = ext.duration("global_timeout", 60_000);
     maxRequestHeadersBytes = ext.int("max_header_size", 64 * 1024, 1024, 1 << 20);
+    // MOSN reads the bolt options from extend_config.bolt, or from extend_config itself.
+    const bolt = ext.obj("bolt");
+    enableBoltGoAway = bolt?.bool("enable_bolt_goaway", false) ??
+      ext.bool("enable_bolt_goaway", false);
+    bolt?.done();
     ext.allow("http2_use_stream", "enable_worker_pool", "sub_protocol");
     ext.done();
   }
@@ -78,6 +84,7 @@ export function parseProxyConfig(r: ObjReader, refs: ConfigRefs): ProxyFilterCon
     fallbackForUnknownProtocol: r.bool("fallback_for_unknown_protocol", false),
     defaultTimeoutMs,
     maxRequestHeadersBytes,
+    enableBoltGoAway,
   };
   r.allow("name", "stream_filters", "validate_clusters");
   r.done();

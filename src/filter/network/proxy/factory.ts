@@ -12,6 +12,7 @@ import type { ServerStream } from "../../../stream/types.ts";
 import { XServerConnection } from "../../../stream/xprotocol/server_connection.ts";
 import { parseProxyConfig } from "./config.ts";
 import { connectionRegistry } from "../../../network/connection_registry.ts";
+import { encodeBoltGoAway } from "../../../protocol/xprotocol/bolt/goaway.ts";
 
 export const proxyFactory: NetworkFilterFactory<ProxyFilterConfig> = {
   type: "proxy",
@@ -40,8 +41,15 @@ export const proxyFactory: NetworkFilterFactory<ProxyFilterConfig> = {
         listener: deps.listenerName,
         protocol: proto.name,
       });
+      const goAway = proto.name === "bolt" && config.enableBoltGoAway
+        ? encodeBoltGoAway
+        : undefined;
       return (conn) => {
-        const sc = new XServerConnection(conn, proto, newStream, { onProtocolError, stats });
+        const sc = new XServerConnection(conn, proto, newStream, {
+          onProtocolError,
+          stats,
+          goAway,
+        });
         connectionRegistry.describe(conn, protocol, () => sc.activeStreams);
         return sc;
       };
