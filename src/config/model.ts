@@ -18,6 +18,9 @@ export interface MosnConfig {
   readonly admin: AdminConfig;
   /** mosn.ts extension: tiny built-in HTTP upstreams so a first run shows a working proxy. */
   readonly demoUpstreams: readonly DemoUpstreamConfig[];
+  /** `tracing` with `enable: true`, else undefined (tracing off). */
+  readonly tracing?: TracingConfig;
+  readonly metrics: MetricsConfig;
   /** The document as given (after YAML/JSON decode), for `/api/v1/config_dump`. */
   readonly raw: unknown;
 }
@@ -258,4 +261,47 @@ export interface ProxyFilterConfig {
   /** Global request timeout when the route sets none; MOSN's default is 60 s. */
   readonly defaultTimeoutMs: number;
   readonly maxRequestHeadersBytes: number;
+}
+
+/** Trace-context formats the `otel` tracing driver reads and writes. */
+export const TRACE_PROPAGATORS = ["tracecontext", "b3", "b3multi", "jaeger", "sofa"] as const;
+export type TracePropagatorName = typeof TRACE_PROPAGATORS[number];
+
+export const OTLP_PROTOCOLS = ["http/protobuf", "grpc"] as const;
+export type OtlpProtocol = typeof OTLP_PROTOCOLS[number];
+
+/**
+ * Where OTLP goes. Fields left out of the config are `undefined` and are filled from the
+ * standard OTEL_* environment variables at start (the config wins), then from OTel defaults.
+ */
+export interface OtlpExporterConfig {
+  readonly protocol?: OtlpProtocol;
+  /** Base URL (`http://host:4318` for HTTP, `http://host:4317` for gRPC). */
+  readonly endpoint?: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timeoutMs?: number;
+}
+
+/** MOSN's `tracing` block; `driver: "otel"` is the OpenTelemetry driver. */
+export interface TracingConfig {
+  readonly enable: boolean;
+  readonly driver: "otel";
+  readonly serviceName?: string;
+  readonly exporter: OtlpExporterConfig;
+  /** Probability of sampling a request that arrives without a sampling decision. */
+  readonly sampleRatio?: number;
+  readonly propagators?: readonly TracePropagatorName[];
+  readonly maxQueueSize: number;
+  readonly maxExportBatchSize: number;
+  readonly scheduledDelayMs: number;
+  readonly exportTimeoutMs: number;
+}
+
+/** MOSN's `metrics` block: an `otel` sink pushes the stats registry over OTLP. */
+export interface MetricsConfig {
+  readonly otel?: {
+    readonly serviceName?: string;
+    readonly exporter: OtlpExporterConfig;
+    readonly intervalMs?: number;
+  };
 }

@@ -109,6 +109,7 @@ export function buildProxyContext(config: ProxyFilterConfig, deps: FilterDeps): 
     upstreamStats: new UpstreamStatsCache(deps.stats),
     streamFilters: deps.streamFilters,
     accessLogs: deps.accessLogs,
+    tracing: deps.tracing,
     defaultTimeoutMs: config.defaultTimeoutMs,
     random: Math.random,
   };

@@ -1,0 +1,124 @@
+import assert from "node:assert/strict";
+import { startInProcess } from "../_support/mosn.ts";
+import { origin } from "../_support/http.ts";
+import { type ReceivedSpan, startOtlpHttpReceiver } from "../_support/otlp.ts";
+import { tracedHttpDoc } from "./_otel_fixtures.ts";
+
+const SERVER = 2, CLIENT = 3;
+
+function byKind(spans: ReceivedSpan[], service: string, kind: number): ReceivedSpan[] {
+  return spans.filter((s) => s.service === service && s.kind === kind);
+}
+
+Deno.test("otel: one trace through two chained HTTP/1 proxies to an upstream that reads traceparent", async () => {
+  const collector = startOtlpHttpReceiver();
+  const seen: string[] = [];
+  const o = origin((req) => {
+    seen.push(req.headers.get("traceparent") ?? "");
+    return new Response("hello");
+  });
+  const dir = await Deno.makeTempDir();
+  const logPath = `${dir}/access.log`;
+  const p2 = startInProcess(
+    tracedHttpDoc({ service: "proxy-2", upstream: o.address, collector: collector.url }),
+  );
+  const p1 = startInProcess(tracedHttpDoc({
+    service: "proxy-1",
+    upstream: `127.0.0.1:${p2.listenerPort("http")}`,
+    collector: collector.url,
+    accessLogs: [{ log_path: logPath, log_format: "%TRACE_ID% %SPAN_ID% %RESPONSE_CODE%\n" }],
+  }));
+  try {
+    const r = await fetch(`http://127.0.0.1:${p1.listenerPort("http")}/hello?x=1`);
+    assert.equal(await r.text(), "hello");
+    await Promise.all([p1.telemetry.forceFlush(), p2.telemetry.forceFlush()]);
+    const spans = await collector.waitSpans(4);
+    assert.equal(spans.length, 4);
+    assert.equal(new Set(spans.map((s) => s.traceId)).size, 1, "one trace");
+
+    const [s1] = byKind(spans, "proxy-1", SERVER);
+    const [c1] = byKind(spans, "proxy-1", CLIENT);
+    const [s2] = byKind(spans, "proxy-2", SERVER);
+    const [c2] = byKind(spans, "proxy-2", CLIENT);
+    assert.ok(s1 && c1 && s2 && c2);
+    assert.equal(s1.parentSpanId, "", "proxy-1 server span is the root");
+    assert.equal(c1.parentSpanId, s1.spanId);
+    assert.equal(s2.parentSpanId, c1.spanId);
+    assert.equal(c2.parentSpanId, s2.spanId);
+    // The upstream got proxy-2's client span as its parent.
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0], `00-${c2.traceId}-${c2.spanId}-01`);
+
+    assert.equal(s1.name, "GET");
+    assert.equal(s1.attributes["http.request.method"], "GET");
+    assert.equal(s1.attributes["url.path"], "/hello");
+    assert.equal(s1.attributes["url.query"], "x=1");
+    assert.equal(s1.attributes["http.response.status_code"], 200);
+    assert.equal(s1.attributes["server.address"], "127.0.0.1");
+    assert.equal(s1.attributes["network.peer.address"], "127.0.0.1");
+    assert.equal(s1.attributes["mosn.route.name"], "/");
+    assert.equal(s1.attributes["mosn.cluster"], "next");
+    assert.equal(s1.attributes["mosn.retry.count"], 0);
+    assert.equal(s1.attributes["mosn.listener"], "http");
+    assert.equal(c1.attributes["server.port"], p2.listenerPort("http"));
+    assert.equal(c1.attributes["mosn.upstream.host"], `127.0.0.1:${p2.listenerPort("http")}`);
+    assert.equal(c1.attributes["mosn.cluster"], "next");
+    assert.equal(c1.attributes["http.response.status_code"], 200);
+    assert.equal(c2.attributes["mosn.upstream.host"], o.address);
+
+    // Access log carries the SERVER span's ids.
+    await p1.stop("fast");
+    const line = (await Deno.readTextFile(logPath)).trim();
+    assert.equal(line, `${s1.traceId} ${s1.spanId} 200`);
+  } finally {
+    await p1.stop("fast");
+    await p2.stop("fast");
+    await o.close();
+    await collector.close();
+  }
+});
+
+Deno.test("otel: an incoming traceparent is the parent; retries are separate CLIENT spans", async () => {
+  const collector = startOtlpHttpReceiver();
+  let n = 0;
+  const o = origin(() => new Response(n++ === 0 ? "busy" : "ok", { status: n === 1 ? 503 : 200 }));
+  const p = startInProcess(tracedHttpDoc({
+    service: "retrying",
+    upstream: o.address,
+    collector: collector.url,
+    ratio: 0, // the caller's sampled flag decides
+    route: { retry_policy: { retry_on: "5xx", num_retries: 2 } },
+  }));
+  try {
+    const parent = "0af7651916cd43dd8448eb211c80319c";
+    const r = await fetch(`http://127.0.0.1:${p.listenerPort("http")}/r`, {
+      headers: { traceparent: `00-${parent}-b7ad6b7169203331-01`, tracestate: "k=v" },
+    });
+    assert.equal(await r.text(), "ok");
+    // Not sampled by the caller: no span, whatever the ratio.
+    const r2 = await fetch(`http://127.0.0.1:${p.listenerPort("http")}/r`, {
+      headers: { traceparent: `00-${"1".repeat(32)}-b7ad6b7169203331-00` },
+    });
+    await r2.body?.cancel();
+    await p.telemetry.forceFlush();
+    const spans = await collector.waitSpans(3);
+    assert.equal(spans.length, 3);
+    assert.ok(spans.every((s) => s.traceId === parent));
+    const [server] = spans.filter((s) => s.kind === SERVER);
+    assert.ok(server);
+    assert.equal(server.parentSpanId, "b7ad6b7169203331");
+    assert.equal(server.attributes["mosn.retry.count"], 1);
+    const clients = spans.filter((s) => s.kind === CLIENT).sort((a, b) =>
+      Number(a.attributes["mosn.attempt"]) - Number(b.attributes["mosn.attempt"])
+    );
+    assert.equal(clients.length, 2);
+    assert.deepEqual(clients.map((c) => c.parentSpanId), [server.spanId, server.spanId]);
+    assert.deepEqual(clients.map((c) => c.attributes["http.response.status_code"]), [503, 200]);
+    assert.deepEqual(clients.map((c) => c.attributes["mosn.retry.count"]), [0, 1]);
+    assert.equal(clients[0]!.status, 2, "the failed attempt is an error span");
+  } finally {
+    await p.stop("fast");
+    await o.close();
+    await collector.close();
+  }
+});
