@@ -69,7 +69,7 @@ function describeRequest(req: RequestMessage): { name: string; attrs: Attributes
     const attrs: Attributes = { "rpc.system": system, "network.protocol.name": req.protocol };
     if (service) attrs["rpc.service"] = service;
     if (method) attrs["rpc.method"] = method;
-    const name = service || method ? `${service}/${method}` : req.protocol;
+    const name = service && method ? `${service}/${method}` : service || method || req.protocol;
     return { name, attrs, rpc: true };
   }
   const q = req.path.indexOf("?");
