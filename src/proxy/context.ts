@@ -7,7 +7,7 @@ import type { StreamInfo } from "../stream/stream_info.ts";
 import type { RequestMessage } from "../stream/types.ts";
 import type { ClusterManager } from "../upstream/types.ts";
 import type { RequestTracing } from "../observability/otel/types.ts";
-import type { DownstreamRequestStats, UpstreamStatsCache } from "./stats.ts";
+import type { DownstreamRequestStats, RouteStatsCache, UpstreamStatsCache } from "./stats.ts";
 
 /** Retry settings of a route. */
 export interface RetryPolicyView {
@@ -55,6 +55,7 @@ export interface ProxyContext {
   readonly clusterManager: ClusterManager;
   readonly downstreamStats: DownstreamRequestStats;
   readonly upstreamStats: UpstreamStatsCache;
+  readonly routeStats: RouteStatsCache;
   /** Per-request filter factories, in config order; empty when none are configured. */
   readonly streamFilters: readonly (() => StreamFilterPair)[];
   readonly accessLogs: readonly AccessLogSink[];

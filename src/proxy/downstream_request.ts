@@ -575,6 +575,19 @@ export class DownstreamRequest implements RequestReceiver, StreamFilterCallbacks
     ds.requestTime.record(info.durationMs);
     if (info.responseCode > 0) ds.byCode(info.responseCode).inc();
     if (info.responseCode >= 500 || info.responseCode === 0) ds.requestFailed.inc();
+    const rs = this.ctx.routeStats.get(info.protocol, info.routeName, info.upstreamCluster);
+    rs.requestTotal.inc();
+    rs.requestTime.record(info.durationMs);
+    const cls = Math.floor(info.responseCode / 100);
+    rs.byClass[cls >= 1 && cls <= 5 ? cls : 0]!.inc();
+    if (info.retries > 0) rs.requestRetry.inc(info.retries);
+    if (info.hasFlag(ResponseFlag.UpstreamRequestTimeout)) rs.requestTimeout.inc();
+    if (
+      info.hasFlag(ResponseFlag.UpstreamRemoteReset) ||
+      info.hasFlag(ResponseFlag.UpstreamConnectionTermination) ||
+      info.hasFlag(ResponseFlag.DownstreamConnectionTermination) ||
+      info.hasFlag(ResponseFlag.LocalReset)
+    ) rs.requestReset.inc();
     this.trace?.end(info);
     for (const l of this.ctx.accessLogs) l.log(info);
   }

@@ -151,6 +151,11 @@ for (const protocol of ["http/protobuf", "grpc"] as const) {
       assert.equal(find("mosn.upstream.request_total", { cluster: "next" })?.value, N);
       assert.equal(find("mosn.downstream.connection_total", down)?.kind, "sum");
       assert.ok(find("mosn.upstream.bytes_read_total", { cluster: "next" }));
+      const route = { listener: "http", protocol: "HTTP/1.1", route: "/", cluster: "next" };
+      assert.equal(find("mosn.proxy.request_total", route)?.value, N);
+      assert.equal(find("mosn.proxy.response_2xx_total", route)?.value, N);
+      assert.equal(find("mosn.proxy.response_5xx_total", route)?.value, 0);
+      assert.equal(find("mosn.proxy.request_time", route)?.kind, "histogram");
 
       const admin = `http://127.0.0.1:${p.adminPort}`;
       const stats = await (await fetch(`${admin}/api/v1/stats`)).json();

@@ -122,3 +122,42 @@ Deno.test("otel: an incoming traceparent is the parent; retries are separate CLI
     await collector.close();
   }
 });
+
+Deno.test("otel: unsampled requests pass through untouched and make no spans", async () => {
+  const collector = startOtlpHttpReceiver();
+  const seen: (string | null)[] = [];
+  const o = origin((req) => {
+    seen.push(req.headers.get("traceparent"));
+    return new Response("hello");
+  });
+  const off = startInProcess(
+    tracedHttpDoc({ service: "off", upstream: o.address, collector: collector.url, ratio: 0 }),
+  );
+  try {
+    const r = await fetch(`http://127.0.0.1:${off.listenerPort("http")}/`);
+    await r.body?.cancel();
+    // An unsampled caller's context is forwarded as it came.
+    const tp = `00-${"2".repeat(32)}-${"3".repeat(16)}-00`;
+    const r2 = await fetch(`http://127.0.0.1:${off.listenerPort("http")}/`, {
+      headers: { traceparent: tp },
+    });
+    await r2.body?.cancel();
+    await off.telemetry.forceFlush();
+    assert.deepEqual(seen, [null, tp]);
+    assert.equal(collector.spans.length, 0);
+  } finally {
+    await off.stop("fast");
+    await o.close();
+    await collector.close();
+  }
+});
+
+// gRPC (HTTP/2) gets spans through the same proxy-layer hooks (RequestMessage.protocol "HTTP/2"
+// with content-type application/grpc → rpc.system "grpc", rpc.service/rpc.method from the
+// path). The end-to-end check needs the HTTP/2 codec, which lands on another branch: enable
+// this test once `downstream_protocol: "Http2"` is served.
+Deno.test({
+  name: "otel: a gRPC call through two chained proxies is one trace (needs HTTP/2)",
+  ignore: true,
+  fn() {},
+});
