@@ -114,7 +114,17 @@ export class RouteStatsCache {
     this.#reg = reg;
     this.#listener = listener;
   }
+  #lastProtocol = "";
+  #lastRoute = "";
+  #lastCluster = "";
+  #last: RouteRequestStats | undefined;
+
   get(protocol: string, route: string, cluster: string): RouteRequestStats {
+    // Most listeners serve one hot route: a one-entry cache spares the key string per request.
+    if (
+      this.#last && protocol === this.#lastProtocol && route === this.#lastRoute &&
+      cluster === this.#lastCluster
+    ) return this.#last;
     const key = protocol + "\u0000" + route + "\u0000" + cluster;
     let s = this.#map.get(key);
     if (!s) {
@@ -131,6 +141,10 @@ export class RouteStatsCache {
       };
       this.#map.set(key, s);
     }
+    this.#lastProtocol = protocol;
+    this.#lastRoute = route;
+    this.#lastCluster = cluster;
+    this.#last = s;
     return s;
   }
 }

@@ -48,21 +48,21 @@ function grpcMetadata(headers: Readonly<Record<string, string>>): Metadata {
 }
 
 function traceExporter(e: ExporterSettings): SpanExporter {
-  // concurrencyLimit 1: the processor already serialises exports; keep the exporter's own
-  // queue from growing behind a dead collector.
+  // The processor runs one export at a time; a limit of 2 leaves room for the exporter's own
+  // bookkeeping (with 1, an export right after another can be refused as over the limit).
   if (e.protocol === "grpc") {
     return new GrpcTraceExporter({
       url: e.url,
       timeoutMillis: e.timeoutMs,
       metadata: grpcMetadata(e.headers),
-      concurrencyLimit: 1,
+      concurrencyLimit: 2,
     });
   }
   return new ProtoTraceExporter({
     url: e.url,
     timeoutMillis: e.timeoutMs,
     headers: { ...e.headers },
-    concurrencyLimit: 1,
+    concurrencyLimit: 2,
   });
 }
 
