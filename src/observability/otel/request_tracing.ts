@@ -51,8 +51,30 @@ function splitHostPort(addr: string): [string, number | undefined] {
   return [addr.slice(0, c), Number.isInteger(port) ? port : undefined];
 }
 
-/** Span name and the attributes both spans of a request share (semantic conventions). */
-function describeRequest(req: RequestMessage): { name: string; attrs: Attributes; rpc: boolean } {
+interface Described {
+  name: string;
+  /** SERVER span attributes (semantic conventions). */
+  attrs: Attributes;
+  /** What a CLIENT span repeats: the method or the RPC identity (kept short: attributes are
+   * validated one by one by the SDK, the main per-span cost). */
+  clientAttrs: Attributes;
+  rpc: boolean;
+}
+
+const hostCache = new Map<string, [string, number | undefined]>();
+
+/** `splitHostPort` of an upstream host ("ip:port"), cached: hosts are few and reused. */
+function hostParts(host: string): [string, number | undefined] {
+  let p = hostCache.get(host);
+  if (!p) {
+    if (hostCache.size > 4096) hostCache.clear(); // ORIGINAL_DST clusters: any address
+    hostCache.set(host, p = splitHostPort(host));
+  }
+  return p;
+}
+
+/** Span name and attributes of a request. */
+function describeRequest(req: RequestMessage): Described {
   const system = rpcSystem(req);
   if (system) {
     let service: string, method: string;
@@ -66,18 +88,18 @@ function describeRequest(req: RequestMessage): { name: string; attrs: Attributes
       service = h.get("service") ?? h.get("sofa_head_target_service") ?? h.get("interface") ?? "";
       method = req.method || h.get("method") || h.get("sofa_head_method_name") || "";
     }
-    const attrs: Attributes = { "rpc.system": system, "network.protocol.name": req.protocol };
-    if (service) attrs["rpc.service"] = service;
-    if (method) attrs["rpc.method"] = method;
+    const clientAttrs: Attributes = { "rpc.system": system };
+    if (service) clientAttrs["rpc.service"] = service;
+    if (method) clientAttrs["rpc.method"] = method;
+    const attrs: Attributes = { ...clientAttrs, "network.protocol.name": req.protocol };
     const name = service && method ? `${service}/${method}` : service || method || req.protocol;
-    return { name, attrs, rpc: true };
+    return { name, attrs, clientAttrs, rpc: true };
   }
   const q = req.path.indexOf("?");
   const attrs: Attributes = {
     "http.request.method": req.method,
     "url.path": q < 0 ? req.path : req.path.slice(0, q),
     "url.scheme": req.scheme || "http",
-    "network.protocol.name": "http",
     "network.protocol.version": req.protocol.startsWith("HTTP/")
       ? req.protocol.slice(5)
       : req.protocol,
@@ -88,7 +110,12 @@ function describeRequest(req: RequestMessage): { name: string; attrs: Attributes
     attrs["server.address"] = host;
     if (port !== undefined) attrs["server.port"] = port;
   }
-  return { name: req.method, attrs, rpc: false };
+  return {
+    name: req.method,
+    attrs,
+    clientAttrs: { "http.request.method": req.method },
+    rpc: false,
+  };
 }
 
 function statusAttrs(span: Span, rpc: boolean, status: number): void {
@@ -151,7 +178,7 @@ class OtelServerTrace implements ServerTrace {
   constructor(
     tracer: Tracer,
     span: Span,
-    d: { name: string; attrs: Attributes; rpc: boolean },
+    d: Described,
     traceState: string,
     propagators: readonly Propagator[],
   ) {
@@ -161,27 +188,23 @@ class OtelServerTrace implements ServerTrace {
     this.traceId = sc.traceId;
     this.spanId = sc.spanId;
     this.name = d.name;
-    this.baseAttrs = d.attrs;
+    this.baseAttrs = d.clientAttrs;
     this.rpc = d.rpc;
     this.traceState = traceState;
     this.propagators = propagators;
   }
 
   startClient(host: string, cluster: string, attempt: number): ClientTrace {
-    const [addr, port] = splitHostPort(host);
+    const [addr, port] = hostParts(host);
     const attrs: Attributes = {
       ...this.baseAttrs,
       "server.address": addr,
-      "network.peer.address": addr,
       "mosn.cluster": cluster,
       "mosn.upstream.host": host,
       "mosn.attempt": attempt,
       "mosn.retry.count": attempt - 1,
     };
-    if (port !== undefined) {
-      attrs["server.port"] = port;
-      attrs["network.peer.port"] = port;
-    }
+    if (port !== undefined) attrs["server.port"] = port;
     this.#ctx ??= trace.setSpan(ROOT_CONTEXT, this.span);
     const span = this.#tracer.startSpan(
       this.name,
@@ -240,7 +263,6 @@ export class OtelRequestTracing implements RequestTracing {
     if (info.downstreamRemoteAddress) {
       const [addr, port] = splitHostPort(info.downstreamRemoteAddress);
       attrs["network.peer.address"] = addr;
-      attrs["client.address"] = addr;
       if (port !== undefined) attrs["network.peer.port"] = port;
     }
     const span = this.#tracer.startSpan(
