@@ -161,3 +161,42 @@ Deno.test({
   ignore: true,
   fn() {},
 });
+
+Deno.test("otel: B3 in, B3 and Jaeger out when configured", async () => {
+  const collector = startOtlpHttpReceiver();
+  const seen: Headers[] = [];
+  const o = origin((req) => {
+    seen.push(req.headers);
+    return new Response("hello");
+  });
+  const p = startInProcess(tracedHttpDoc({
+    service: "b3",
+    upstream: o.address,
+    collector: collector.url,
+    ratio: 0,
+    propagators: ["b3multi", "jaeger"],
+  }));
+  try {
+    const trace = "463ac35c9f6413ad48485a3953bb6124";
+    const r = await fetch(`http://127.0.0.1:${p.listenerPort("http")}/`, {
+      headers: { "X-B3-TraceId": trace, "X-B3-SpanId": "a2fb4a1d1a96d312", "X-B3-Sampled": "1" },
+    });
+    await r.body?.cancel();
+    await p.telemetry.forceFlush();
+    const spans = await collector.waitSpans(2);
+    const client = spans.find((s) => s.kind === CLIENT)!;
+    const server = spans.find((s) => s.kind === SERVER)!;
+    assert.equal(server.traceId, trace);
+    assert.equal(server.parentSpanId, "a2fb4a1d1a96d312");
+    const h = seen[0]!;
+    assert.equal(h.get("x-b3-traceid"), trace);
+    assert.equal(h.get("x-b3-spanid"), client.spanId);
+    assert.equal(h.get("x-b3-sampled"), "1");
+    assert.equal(h.get("uber-trace-id"), `${trace}:${client.spanId}:0:1`);
+    assert.equal(h.get("traceparent"), null, "tracecontext not configured");
+  } finally {
+    await p.stop("fast");
+    await o.close();
+    await collector.close();
+  }
+});

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { startInProcess } from "../_support/mosn.ts";
 import { rpcDoc } from "../_support/rpc/proxy_doc.ts";
 import {
+  boltRawClient,
   HELLO_SERVICE,
   HELLO_SERVICE_ID,
   sofaClient,
@@ -119,6 +120,49 @@ Deno.test("otel: a dubbo call through two chained proxies is one trace; tracepar
     await p1.stop("fast");
     await p2.stop("fast");
     await provider.close();
+    await collector.close();
+  }
+});
+
+Deno.test("otel: a bolt call carrying SOFA tracer keys joins that trace; sofa_head_method_name is rpc.method", async () => {
+  const collector = startOtlpHttpReceiver();
+  const server = await startSofaServer();
+  const p = startInProcess(tracedRpcDoc("bolt", "sofa-in", server.address, collector.url));
+  const client = await boltRawClient(p.listenerPort("rpc"));
+  try {
+    // A real sofa-bolt-node request, re-encoded with the keys SOFARPC Java adds.
+    const bolt = createXProtocol("bolt");
+    const probe = await boltRawClient(server.port);
+    await probe.call({ service: HELLO_SERVICE_ID, method: "sayHello", args: ["x"] }, 7);
+    const sent = bolt.decode(probe.sentBytes());
+    await probe.close();
+    assert.notEqual(sent, "again");
+    if (sent === "again") return;
+    const frame = sent.frame;
+    const sofaTraceId = "0a0fe8ec1500000000010011190";
+    frame.headers.set("rpc_trace_context.sofaTraceId", sofaTraceId);
+    frame.headers.set("rpc_trace_context.sofaRpcId", "0.1");
+    frame.headers.set("sofa_head_method_name", "sayHello");
+    await client.writeRaw(bolt.encode(frame));
+    const resp = await client.next(7);
+    assert.equal(resp.packetType, "response");
+    assert.equal(resp.data?.appResponse, "hello x");
+
+    await p.telemetry.forceFlush();
+    const spans = await collector.waitSpans(2);
+    const traceId = sofaTraceId.padStart(32, "0");
+    assert.ok(spans.every((s) => s.traceId === traceId), "the SOFA trace id, padded");
+    const server_ = spans.find((s) => s.kind === SERVER)!;
+    assert.equal(server_.attributes["rpc.method"], "sayHello");
+    assert.equal(server_.name, `${HELLO_SERVICE_ID}/sayHello`);
+    const got = bolt.decode(server.frames.filter((f) => !f.heartbeat).at(-1)!.raw);
+    if (got === "again") throw new Error("partial frame");
+    assert.equal(got.frame.headers.get("rpc_trace_context.sofaTraceId"), sofaTraceId, "kept");
+    assert.equal(got.frame.headers.get("rpc_trace_context.sofaRpcId"), "0.1");
+  } finally {
+    await client.close();
+    await p.stop("fast");
+    await server.close();
     await collector.close();
   }
 });
