@@ -1,6 +1,8 @@
 /** Configs for the OpenTelemetry tests: HTTP proxies with a `tracing` block. */
 
 import { httpDoc, simpleRouter } from "../_support/http.ts";
+import { startInProcess } from "../_support/mosn.ts";
+import type { MosnServer } from "../../src/server/server.ts";
 
 export interface TracedProxyOptions {
   service: string;
@@ -48,4 +50,14 @@ export function tracedHttpDoc(o: TracedProxyOptions): Record<string, unknown> {
     tracing: tracing(o),
     ...(o.metrics ? { metrics: o.metrics } : {}),
   };
+}
+
+/** startInProcess, then waits for the OpenTelemetry SDK to load (it loads in the background). */
+export async function startTraced(
+  doc: unknown,
+  opts: { admin?: boolean } = {},
+): Promise<MosnServer> {
+  const s = startInProcess(doc, opts);
+  await s.telemetry.ready;
+  return s;
 }

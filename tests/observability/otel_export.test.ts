@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
-import { startInProcess } from "../_support/mosn.ts";
 import { origin } from "../_support/http.ts";
 import { freePort } from "../_support/net.ts";
 import { startOtlpGrpcReceiver, startOtlpHttpReceiver } from "../_support/otlp.ts";
-import { tracedHttpDoc } from "./_otel_fixtures.ts";
+import { startTraced, tracedHttpDoc } from "./_otel_fixtures.ts";
 
 interface PromFamily {
   name: string;
@@ -30,7 +29,7 @@ async function hammer(port: number, n: number): Promise<void> {
 
 Deno.test("otel: collector down — full service, every span counted as dropped or failed", async () => {
   const o = origin(() => new Response("hello"));
-  const p = startInProcess(
+  const p = await startTraced(
     tracedHttpDoc({
       service: "down",
       upstream: o.address,
@@ -58,7 +57,7 @@ Deno.test("otel: collector answering 503 — full service, failed exports counte
   const collector = startOtlpHttpReceiver();
   collector.failWith = 503;
   const o = origin(() => new Response("hello"));
-  const p = startInProcess(
+  const p = await startTraced(
     tracedHttpDoc({
       service: "busy",
       upstream: o.address,
@@ -92,7 +91,7 @@ Deno.test("otel: collector answering 503 — full service, failed exports counte
 Deno.test("otel: spans over OTLP/gRPC reach a grpc-js collector", async () => {
   const collector = await startOtlpGrpcReceiver();
   const o = origin(() => new Response("hello"));
-  const p = startInProcess(tracedHttpDoc({
+  const p = await startTraced(tracedHttpDoc({
     service: "grpc-export",
     upstream: o.address,
     collector: collector.url,
@@ -115,7 +114,7 @@ for (const protocol of ["http/protobuf", "grpc"] as const) {
   Deno.test(`otel: after N requests the OTLP metrics (${protocol}) carry N, as /api/v1/stats and /stats/prometheus do`, async () => {
     const collector = protocol === "grpc" ? await startOtlpGrpcReceiver() : startOtlpHttpReceiver();
     const o = origin(() => new Response("hello"));
-    const p = startInProcess(
+    const p = await startTraced(
       tracedHttpDoc({
         service: "metrics",
         upstream: o.address,

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
-import { startInProcess } from "../_support/mosn.ts";
 import { origin } from "../_support/http.ts";
 import { type ReceivedSpan, startOtlpHttpReceiver } from "../_support/otlp.ts";
-import { tracedHttpDoc } from "./_otel_fixtures.ts";
+import { startTraced, tracedHttpDoc } from "./_otel_fixtures.ts";
 
 const SERVER = 2, CLIENT = 3;
 
@@ -19,10 +18,10 @@ Deno.test("otel: one trace through two chained HTTP/1 proxies to an upstream tha
   });
   const dir = await Deno.makeTempDir();
   const logPath = `${dir}/access.log`;
-  const p2 = startInProcess(
+  const p2 = await startTraced(
     tracedHttpDoc({ service: "proxy-2", upstream: o.address, collector: collector.url }),
   );
-  const p1 = startInProcess(tracedHttpDoc({
+  const p1 = await startTraced(tracedHttpDoc({
     service: "proxy-1",
     upstream: `127.0.0.1:${p2.listenerPort("http")}`,
     collector: collector.url,
@@ -82,7 +81,7 @@ Deno.test("otel: an incoming traceparent is the parent; retries are separate CLI
   const collector = startOtlpHttpReceiver();
   let n = 0;
   const o = origin(() => new Response(n++ === 0 ? "busy" : "ok", { status: n === 1 ? 503 : 200 }));
-  const p = startInProcess(tracedHttpDoc({
+  const p = await startTraced(tracedHttpDoc({
     service: "retrying",
     upstream: o.address,
     collector: collector.url,
@@ -130,7 +129,7 @@ Deno.test("otel: unsampled requests pass through untouched and make no spans", a
     seen.push(req.headers.get("traceparent"));
     return new Response("hello");
   });
-  const off = startInProcess(
+  const off = await startTraced(
     tracedHttpDoc({ service: "off", upstream: o.address, collector: collector.url, ratio: 0 }),
   );
   try {
@@ -169,7 +168,7 @@ Deno.test("otel: B3 in, B3 and Jaeger out when configured", async () => {
     seen.push(req.headers);
     return new Response("hello");
   });
-  const p = startInProcess(tracedHttpDoc({
+  const p = await startTraced(tracedHttpDoc({
     service: "b3",
     upstream: o.address,
     collector: collector.url,

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { startInProcess } from "../_support/mosn.ts";
 import { rpcDoc } from "../_support/rpc/proxy_doc.ts";
 import {
   boltRawClient,
@@ -11,7 +10,7 @@ import {
 import { dubbo2jsClient, DUBBO_HELLO_SERVICE, startDubboProvider } from "../_support/rpc/dubbo.ts";
 import { type ReceivedSpan, startOtlpHttpReceiver } from "../_support/otlp.ts";
 import { createXProtocol } from "../../src/protocol/xprotocol/registry.ts";
-import { tracing } from "./_otel_fixtures.ts";
+import { startTraced, tracing } from "./_otel_fixtures.ts";
 
 const SERVER = 2, CLIENT = 3;
 
@@ -50,8 +49,8 @@ function chain(spans: ReceivedSpan[]): ReceivedSpan[] {
 Deno.test("otel: a bolt call through two chained proxies is one trace; the server's frame carries traceparent and SOFA keys", async () => {
   const collector = startOtlpHttpReceiver();
   const server = await startSofaServer();
-  const p2 = startInProcess(tracedRpcDoc("bolt", "proxy-2", server.address, collector.url));
-  const p1 = startInProcess(
+  const p2 = await startTraced(tracedRpcDoc("bolt", "proxy-2", server.address, collector.url));
+  const p1 = await startTraced(
     tracedRpcDoc("bolt", "proxy-1", `127.0.0.1:${p2.listenerPort("rpc")}`, collector.url),
   );
   const client = sofaClient({ address: `127.0.0.1:${p1.listenerPort("rpc")}` });
@@ -93,8 +92,8 @@ Deno.test("otel: a bolt call through two chained proxies is one trace; the serve
 Deno.test("otel: a dubbo call through two chained proxies is one trace; traceparent travels in the attachments", async () => {
   const collector = startOtlpHttpReceiver();
   const provider = await startDubboProvider();
-  const p2 = startInProcess(tracedRpcDoc("dubbo", "proxy-2", provider.address, collector.url));
-  const p1 = startInProcess(
+  const p2 = await startTraced(tracedRpcDoc("dubbo", "proxy-2", provider.address, collector.url));
+  const p1 = await startTraced(
     tracedRpcDoc("dubbo", "proxy-1", `127.0.0.1:${p2.listenerPort("rpc")}`, collector.url),
   );
   const client = dubbo2jsClient({ address: `127.0.0.1:${p1.listenerPort("rpc")}` });
@@ -127,7 +126,7 @@ Deno.test("otel: a dubbo call through two chained proxies is one trace; tracepar
 Deno.test("otel: a bolt call carrying SOFA tracer keys joins that trace; sofa_head_method_name is rpc.method", async () => {
   const collector = startOtlpHttpReceiver();
   const server = await startSofaServer();
-  const p = startInProcess(tracedRpcDoc("bolt", "sofa-in", server.address, collector.url));
+  const p = await startTraced(tracedRpcDoc("bolt", "sofa-in", server.address, collector.url));
   const client = await boltRawClient(p.listenerPort("rpc"));
   try {
     // A real sofa-bolt-node request, re-encoded with the keys SOFARPC Java adds.

@@ -1,80 +1,33 @@
 /**
- * OpenTelemetry for one MosnServer: a tracer provider (SDK spans, bounded batch export over
- * OTLP HTTP/protobuf or gRPC) and a meter provider whose only source is the stats registry
- * (`RegistryMetricProducer`), pushed over OTLP at an interval. Built at server start from the
- * `tracing` / `metrics` blocks plus OTEL_* variables; flushed and shut down on stop.
+ * OpenTelemetry for one MosnServer: traces and OTLP metrics as configured by the `tracing` /
+ * `metrics` blocks plus OTEL_* variables. When neither is configured nothing of the SDK is
+ * loaded. Otherwise the SDK side (`otel_runtime.ts`) is imported in the background: `ready`
+ * resolves once it runs (the CLI waits for it before accepting), and until then requests are
+ * simply not traced. Flushed and shut down (bounded) on stop.
  */
 
-import { Metadata } from "@grpc/grpc-js";
-import { OTLPMetricExporter as GrpcMetricExporter } from "@opentelemetry/exporter-metrics-otlp-grpc";
-import { OTLPMetricExporter as ProtoMetricExporter } from "@opentelemetry/exporter-metrics-otlp-proto";
-import { OTLPTraceExporter as GrpcTraceExporter } from "@opentelemetry/exporter-trace-otlp-grpc";
-import { OTLPTraceExporter as ProtoTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
-import { type Resource, resourceFromAttributes } from "@opentelemetry/resources";
-import { MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
-import { AlwaysOnSampler, type SpanExporter, TracerProvider } from "@opentelemetry/sdk-trace";
-import type { Tracer } from "@opentelemetry/api";
-import type { MetricsConfig, TracingConfig } from "../../config/model.ts";
 import { log } from "../../common/logger.ts";
-import { VERSION } from "../../version.ts";
+import type { MetricsConfig, TracingConfig } from "../../config/model.ts";
 import type { StatsRegistry } from "../stats.ts";
-import { BoundedBatchSpanProcessor } from "./bounded_processor.ts";
-import { RegistryMetricProducer } from "./metrics_producer.ts";
-import { type Propagator, propagator } from "./propagation.ts";
-import { OtelRequestTracing } from "./request_tracing.ts";
+import type { OtelRuntime } from "./otel_runtime.ts";
 import {
   type EnvLookup,
-  type ExporterSettings,
   type MetricsSettings,
   metricsSettings,
   processEnv,
   type TracingSettings,
   tracingSettings,
 } from "./settings.ts";
-import type { RequestTracing } from "./types.ts";
+import type { RequestTracing, ServerTrace } from "./types.ts";
+import type { StreamInfo } from "../../stream/stream_info.ts";
+import type { RequestMessage } from "../../stream/types.ts";
 
-function resource(serviceName: string): Resource {
-  return resourceFromAttributes({
-    "service.name": serviceName,
-    "service.version": VERSION,
-    "telemetry.sdk.language": "js",
-  });
-}
-
-function grpcMetadata(headers: Readonly<Record<string, string>>): Metadata {
-  const m = new Metadata();
-  for (const [k, v] of Object.entries(headers)) m.set(k, v);
-  return m;
-}
-
-function traceExporter(e: ExporterSettings): SpanExporter {
-  // The processor runs one export at a time; a limit of 2 leaves room for the exporter's own
-  // bookkeeping (with 1, an export right after another can be refused as over the limit).
-  if (e.protocol === "grpc") {
-    return new GrpcTraceExporter({
-      url: e.url,
-      timeoutMillis: e.timeoutMs,
-      metadata: grpcMetadata(e.headers),
-      concurrencyLimit: 2,
-    });
+/** A listener's tracing, bound to the SDK once it has loaded. */
+class DeferredTracing implements RequestTracing {
+  target: RequestTracing | undefined;
+  startServer(req: RequestMessage, info: StreamInfo): ServerTrace | undefined {
+    return this.target?.startServer(req, info);
   }
-  return new ProtoTraceExporter({
-    url: e.url,
-    timeoutMillis: e.timeoutMs,
-    headers: { ...e.headers },
-    concurrencyLimit: 2,
-  });
-}
-
-function metricExporter(e: ExporterSettings): GrpcMetricExporter | ProtoMetricExporter {
-  if (e.protocol === "grpc") {
-    return new GrpcMetricExporter({
-      url: e.url,
-      timeoutMillis: e.timeoutMs,
-      metadata: grpcMetadata(e.headers),
-    });
-  }
-  return new ProtoMetricExporter({ url: e.url, timeoutMillis: e.timeoutMs, headers: e.headers });
 }
 
 /** Bounds a promise so shutdown never hangs on a dead collector. */
@@ -89,11 +42,10 @@ function within(p: Promise<unknown>, ms: number): Promise<void> {
 export class Telemetry {
   readonly tracingSettings: TracingSettings | undefined;
   readonly metricsSettings: MetricsSettings | undefined;
-  readonly #tracerProvider: TracerProvider | undefined;
-  readonly #tracer: Tracer | undefined;
-  readonly #propagators: readonly Propagator[];
-  readonly #meterProvider: MeterProvider | undefined;
-  readonly #perListener = new Map<string, RequestTracing>();
+  /** Resolves when the SDK runs (at once when telemetry is off); never rejects. */
+  readonly ready: Promise<void>;
+  #runtime: OtelRuntime | undefined;
+  readonly #listeners = new Map<string, DeferredTracing>();
 
   constructor(
     cfg: { tracing?: TracingConfig; metrics: MetricsConfig },
@@ -101,66 +53,39 @@ export class Telemetry {
     env: EnvLookup = processEnv,
   ) {
     const ts = this.tracingSettings = tracingSettings(cfg.tracing, env);
-    this.#propagators = (ts?.propagators ?? []).map(propagator);
-    if (ts) {
-      const processor = new BoundedBatchSpanProcessor(
-        traceExporter(ts.exporter),
-        ts.batch,
-        stats.scope("tracing", {}),
-      );
-      this.#tracerProvider = new TracerProvider({
-        resource: resource(ts.serviceName),
-        // Sampling is decided before a span is started (RequestTracing), so the SDK samples on.
-        sampler: new AlwaysOnSampler(),
-        spanProcessors: [processor],
-      });
-      this.#tracer = this.#tracerProvider.getTracer("mosn.ts", VERSION);
-    }
     const ms = this.metricsSettings = metricsSettings(cfg.metrics, env);
-    if (ms) {
-      const reader = new PeriodicExportingMetricReader({
-        exporter: metricExporter(ms.exporter),
-        exportIntervalMillis: ms.intervalMs,
-        exportTimeoutMillis: Math.min(ms.exporter.timeoutMs, ms.intervalMs),
-        metricProducers: [new RegistryMetricProducer(stats)],
-      });
-      this.#meterProvider = new MeterProvider({
-        resource: resource(ms.serviceName),
-        readers: [reader],
-      });
+    if (!ts && !ms) {
+      this.ready = Promise.resolve();
+      return;
     }
-  }
-
-  get enabled(): boolean {
-    return this.#tracer !== undefined || this.#meterProvider !== undefined;
+    this.ready = import("./otel_runtime.ts").then(
+      (m) => {
+        const rt = this.#runtime = new m.OtelRuntime(ts, ms, stats);
+        for (const [name, d] of this.#listeners) d.target = rt.tracing(name);
+      },
+      (e) => log.error("otel: the OpenTelemetry SDK failed to load; telemetry off", { err: e }),
+    );
   }
 
   /** The request tracing of one listener; undefined when tracing is off (the proxy skips it). */
   tracing(listenerName: string): RequestTracing | undefined {
-    const ts = this.tracingSettings;
-    if (!this.#tracer || !ts) return undefined;
-    let t = this.#perListener.get(listenerName);
-    if (!t) {
-      t = new OtelRequestTracing(this.#tracer, {
-        ratio: ts.ratio,
-        propagators: this.#propagators,
-        listenerName,
-      });
-      this.#perListener.set(listenerName, t);
+    if (!this.tracingSettings) return undefined;
+    let d = this.#listeners.get(listenerName);
+    if (!d) {
+      this.#listeners.set(listenerName, d = new DeferredTracing());
+      d.target = this.#runtime?.tracing(listenerName);
     }
-    return t;
+    return d;
   }
 
   /** Exports every finished span and the current metrics now. */
   async forceFlush(): Promise<void> {
-    await Promise.all([this.#tracerProvider?.forceFlush(), this.#meterProvider?.forceFlush()]);
+    await this.ready;
+    await this.#runtime?.forceFlush();
   }
 
   /** Flushes, then stops the exporters; gives up after `timeoutMs`. */
-  async shutdown(timeoutMs = 5000): Promise<void> {
-    await within(
-      Promise.all([this.#tracerProvider?.shutdown(), this.#meterProvider?.shutdown()]),
-      timeoutMs,
-    );
+  shutdown(timeoutMs = 5000): Promise<void> {
+    return within(this.ready.then(() => this.#runtime?.shutdown()), timeoutMs);
   }
 }
