@@ -3,6 +3,8 @@ import { parseConfig } from "../../src/config/parse.ts";
 import { ConfigError } from "../../src/common/errors.ts";
 import { PARSE_OPTIONS } from "../../src/server/parse_options.ts";
 import { metricsSettings, tracingSettings } from "../../src/observability/otel/settings.ts";
+import { Telemetry } from "../../src/observability/otel/telemetry.ts";
+import { StatsRegistry } from "../../src/observability/stats.ts";
 import { httpDoc, simpleRouter } from "../_support/http.ts";
 
 function doc(extra: Record<string, unknown>): Record<string, unknown> {
@@ -121,4 +123,14 @@ Deno.test("malformed tracing and metrics blocks are refused with their JSON path
       assert.ok(paths.includes(p), `${p} in ${JSON.stringify(paths)}`);
     }
   }
+});
+
+Deno.test("telemetry off: no SDK, no request tracing", async () => {
+  const t = new Telemetry({ metrics: {} }, new StatsRegistry(), env({}));
+  await t.ready;
+  assert.equal(t.tracing("l1"), undefined);
+  assert.equal(t.tracingSettings, undefined);
+  assert.equal(t.metricsSettings, undefined);
+  await t.forceFlush();
+  await t.shutdown();
 });
