@@ -75,6 +75,7 @@ Deno.test("jaeger: uber-trace-id, URL-encoded too", () => {
     "0000000000000000a3ce929d0e0e4736",
   );
   assert.equal(extractContext(p, HeaderMap.from({ "uber-trace-id": "x:y:z" })), undefined);
+  assert.equal(extractContext(p, HeaderMap.from({ "uber-trace-id": "%E0%A4%A%3A1" })), undefined);
   const out = new HeaderMap();
   injectContext(p, out, ctx);
   assert.equal(out.get("uber-trace-id"), `${T}:${S}:0:1`);

@@ -87,7 +87,7 @@ export class OtelRuntime {
       const processor = new BoundedBatchSpanProcessor(
         traceExporter(ts.exporter),
         ts.batch,
-        stats.scope("tracing", {}),
+        stats.scope("tracing", { driver: "otel" }),
       );
       this.#tracerProvider = new TracerProvider({
         resource: resource(ts.serviceName),

@@ -131,7 +131,13 @@ const jaeger: Propagator = {
   extract(h) {
     let v = h.get("uber-trace-id");
     if (v === undefined) return undefined;
-    if (v.includes("%3A") || v.includes("%3a")) v = decodeURIComponent(v);
+    if (v.includes("%3A") || v.includes("%3a")) {
+      try {
+        v = decodeURIComponent(v);
+      } catch {
+        return undefined; // a malformed escape from a peer: no context, never an error
+      }
+    }
     const parts = v.split(":");
     if (parts.length !== 4) return undefined;
     const traceId = traceId32(parts[0]!);

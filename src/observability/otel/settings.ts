@@ -63,9 +63,13 @@ function parseHeaders(v: string | undefined): Record<string, string> {
   for (const part of v.split(",")) {
     const eq = part.indexOf("=");
     if (eq <= 0) continue;
-    out[decodeURIComponent(part.slice(0, eq).trim())] = decodeURIComponent(
-      part.slice(eq + 1).trim(),
-    );
+    try {
+      out[decodeURIComponent(part.slice(0, eq).trim())] = decodeURIComponent(
+        part.slice(eq + 1).trim(),
+      );
+    } catch {
+      log.warn("otel: malformed OTEL_EXPORTER_OTLP_HEADERS entry ignored", { entry: part });
+    }
   }
   return out;
 }
