@@ -484,6 +484,9 @@ export class DownstreamRequest implements RequestReceiver, StreamFilterCallbacks
     }
     this.info.responseCode = resp.status;
     this.info.responseHeaders = resp.headers;
+    // gRPC trailers-only answers carry grpc-status in the headers.
+    const g = this.trace && resp.headers.get("grpc-status");
+    if (g) this.trace!.setGrpcStatus(g);
     this.stream.sendResponseHeaders(resp, endStream);
     if (endStream) this.#finish();
   }
@@ -501,6 +504,8 @@ export class DownstreamRequest implements RequestReceiver, StreamFilterCallbacks
 
   sendResponseTrailers(trailers: HeaderMap): void {
     if (this.done) return;
+    const g = this.trace && trailers.get("grpc-status");
+    if (g) this.trace!.setGrpcStatus(g);
     this.stream.sendResponseTrailers(trailers);
     this.#finish();
   }

@@ -123,7 +123,12 @@ export class UpstreamRequest implements ResponseReceiver, PoolCallbacks {
       down.info.firstUpstreamByteMs = Date.now() - down.info.startTime;
     }
     down.cluster!.reportResult(this.host, { kind: "status", status: resp.status });
-    this.trace?.setStatus(resp.status);
+    const trace = this.trace;
+    if (trace) {
+      trace.setStatus(resp.status);
+      const g = resp.headers.get("grpc-status");
+      if (g) trace.setGrpcStatus(g);
+    }
     if (resp.status >= 500 || down.route?.retryPolicy?.retriableStatusCodes.has(resp.status)) {
       if (down.canRetry("status", resp.status)) {
         // Swallow this answer and try again; the connection is not reusable mid-body.
@@ -150,6 +155,8 @@ export class UpstreamRequest implements ResponseReceiver, PoolCallbacks {
 
   onResponseTrailers(trailers: HeaderMap): void {
     if (this.#done) return;
+    const g = this.trace && trailers.get("grpc-status");
+    if (g) this.trace!.setGrpcStatus(g);
     this.#end();
     this.#down.sendResponseTrailers(trailers);
   }

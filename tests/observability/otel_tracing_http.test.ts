@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { origin } from "../_support/http.ts";
+import { origin, rawExchange } from "../_support/http.ts";
+import { enc, tcpServer, writeAll } from "../_support/net.ts";
 import { type ReceivedSpan, startOtlpHttpReceiver } from "../_support/otlp.ts";
 import { startTraced, tracedHttpDoc } from "./_otel_fixtures.ts";
 
@@ -147,6 +148,49 @@ Deno.test("otel: unsampled requests pass through untouched and make no spans", a
   } finally {
     await off.stop("fast");
     await o.close();
+    await collector.close();
+  }
+});
+
+Deno.test("otel: grpc-status from response trailers lands on both spans", async () => {
+  const collector = startOtlpHttpReceiver();
+  // An HTTP/1.1 upstream answering with chunked framing and a grpc-status trailer.
+  const up = tcpServer(async (c) => {
+    const buf = new Uint8Array(4096);
+    let head = "";
+    while (!head.includes("\r\n\r\n")) {
+      const n = await c.read(buf);
+      if (n === null) return;
+      head += new TextDecoder().decode(buf.subarray(0, n));
+    }
+    await writeAll(
+      c,
+      enc.encode(
+        "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ntrailer: grpc-status\r\n\r\n" +
+          "2\r\nok\r\n0\r\ngrpc-status: 5\r\n\r\n",
+      ),
+    );
+  });
+  const p = await startTraced(tracedHttpDoc({
+    service: "grpc-status",
+    upstream: up.address,
+    collector: collector.url,
+  }));
+  try {
+    const text = await rawExchange(
+      p.listenerPort("http"),
+      "GET /pkg.Svc/Get HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+    );
+    assert.match(text, /grpc-status: 5/i);
+    await p.telemetry.forceFlush();
+    const spans = await collector.waitSpans(2);
+    for (const s of spans) {
+      assert.equal(s.attributes["rpc.grpc.status_code"], 5, `kind ${s.kind}`);
+      assert.equal(s.status, 2, "an error span");
+    }
+  } finally {
+    await p.stop("fast");
+    await up.close();
     await collector.close();
   }
 });

@@ -118,6 +118,14 @@ function describeRequest(req: RequestMessage): Described {
   };
 }
 
+/** OTel's `rpc.grpc.status_code`; any code but 0 (OK) makes the span an error. */
+function grpcStatus(span: Span, code: string): void {
+  const n = Number(code);
+  if (!Number.isInteger(n)) return;
+  span.setAttribute("rpc.grpc.status_code", n);
+  if (n !== 0) span.setStatus({ code: SpanStatusCode.ERROR, message: `grpc-status ${n}` });
+}
+
 function statusAttrs(span: Span, rpc: boolean, status: number): void {
   if (status > 0) {
     span.setAttribute(rpc ? "mosn.response.code" : "http.response.status_code", status);
@@ -152,9 +160,14 @@ class OtelClientTrace implements ClientTrace {
   setError(reason: string): void {
     this.#error ||= reason;
   }
+  #grpc = "";
+  setGrpcStatus(code: string): void {
+    this.#grpc = code;
+  }
   end(): void {
     const span = this.#span;
     if (this.#status > 0) statusAttrs(span, this.#owner.rpc, this.#status);
+    if (this.#grpc) grpcStatus(span, this.#grpc);
     if (this.#error) {
       span.setAttribute("error.type", this.#error);
       span.setStatus({ code: SpanStatusCode.ERROR, message: this.#error });
@@ -214,6 +227,11 @@ class OtelServerTrace implements ServerTrace {
     return new OtelClientTrace(span, this);
   }
 
+  #grpc = "";
+  setGrpcStatus(code: string): void {
+    this.#grpc = code;
+  }
+
   end(info: StreamInfo): void {
     const span = this.span;
     const a: Attributes = { "mosn.retry.count": info.retries };
@@ -225,6 +243,7 @@ class OtelServerTrace implements ServerTrace {
     if (flags !== "-") a["mosn.response_flags"] = flags;
     span.setAttributes(a);
     statusAttrs(span, this.rpc, info.responseCode);
+    if (this.#grpc) grpcStatus(span, this.#grpc);
     span.end();
   }
 }

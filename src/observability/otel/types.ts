@@ -34,6 +34,8 @@ export interface ServerTrace {
   readonly spanId: string;
   /** Starts the CLIENT span of upstream attempt `attempt` (1-based) to `host` ("ip:port"). */
   startClient(host: string, cluster: string, attempt: number): ClientTrace;
+  /** gRPC's status (`grpc-status`, from trailers or a trailers-only answer) as sent down. */
+  setGrpcStatus(code: string): void;
   /** Ends the SERVER span with what `info` knows (status, route, cluster, retries, flags). */
   end(info: StreamInfo): void;
 }
@@ -43,6 +45,8 @@ export interface ClientTrace {
   inject(req: RequestMessage): void;
   /** The upstream's status (HTTP, or the RPC status mapped to HTTP). */
   setStatus(status: number): void;
+  /** gRPC's status from the upstream (`grpc-status`). */
+  setGrpcStatus(code: string): void;
   /** Why the attempt failed (connect failure, reset, timeout…), when it did. */
   setError(reason: string): void;
   end(): void;
