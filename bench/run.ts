@@ -9,7 +9,8 @@
  * and on Ctrl-C.
  *
  * Flags:
- *   --suite <name>     suite to run (default tcp; available: tcp, http, bolt, all = the three)
+ *   --suite <name>     suite to run (default tcp; available: tcp, http, bolt, tracing,
+ *                      all = tcp, http and bolt)
  *   --rounds <n>       rounds, medians reported (default 3)
  *   --duration <t>     wrk (bolt: generator) duration per load, e.g. 10s (default 10s)
  *   --warmup <t>       warm-up per row before the measured loads (default 3s)
@@ -40,8 +41,14 @@ import type { Suite, SuiteOptions } from "./lib/suite.ts";
 import { boltSuite } from "./suites/bolt.ts";
 import { httpSuite } from "./suites/http.ts";
 import { tcpSuite } from "./suites/tcp.ts";
+import { tracingSuite } from "./suites/tracing.ts";
 
-const SUITES: Record<string, Suite> = { tcp: tcpSuite, http: httpSuite, bolt: boltSuite };
+const SUITES: Record<string, Suite> = {
+  tcp: tcpSuite,
+  http: httpSuite,
+  bolt: boltSuite,
+  tracing: tracingSuite,
+};
 /** `--suite all` runs these, in this order. */
 const ALL = ["tcp", "http", "bolt"];
 const LOAD_CPU = "0";

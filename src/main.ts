@@ -140,6 +140,8 @@ async function start(file: string | undefined, flags: StartFlags): Promise<numbe
     configSource: async () => (await loadConfigFile(path, PARSE_OPTIONS)).config,
     parse: (doc) => parseConfig(doc, PARSE_OPTIONS).config,
   });
+  // The OpenTelemetry SDK loads in the background when configured: trace from the first request.
+  await server.telemetry.ready;
   try {
     server.start(shared ? { sharedAddresses: shared } : {});
   } catch (e) {

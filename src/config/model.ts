@@ -23,6 +23,9 @@ export interface MosnConfig {
    * (dynamic updates included) instead of this file's.
    */
   readonly inheritOldConfig?: boolean;
+  /** `tracing` with `enable: true`, else undefined (tracing off). */
+  readonly tracing?: TracingConfig;
+  readonly metrics: MetricsConfig;
   /** The document as given (after YAML/JSON decode), for `/api/v1/config_dump`. */
   readonly raw: unknown;
 }
@@ -273,4 +276,47 @@ export interface ProxyFilterConfig {
    * tell bolt clients with a GoAway frame (cmd code 100) to open a new connection.
    */
   readonly enableBoltGoAway?: boolean;
+}
+
+/** Trace-context formats the `otel` tracing driver reads and writes. */
+export const TRACE_PROPAGATORS = ["tracecontext", "b3", "b3multi", "jaeger", "sofa"] as const;
+export type TracePropagatorName = typeof TRACE_PROPAGATORS[number];
+
+export const OTLP_PROTOCOLS = ["http/protobuf", "grpc"] as const;
+export type OtlpProtocol = typeof OTLP_PROTOCOLS[number];
+
+/**
+ * Where OTLP goes. Fields left out of the config are `undefined` and are filled from the
+ * standard OTEL_* environment variables at start (the config wins), then from OTel defaults.
+ */
+export interface OtlpExporterConfig {
+  readonly protocol?: OtlpProtocol;
+  /** Base URL (`http://host:4318` for HTTP, `http://host:4317` for gRPC). */
+  readonly endpoint?: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timeoutMs?: number;
+}
+
+/** MOSN's `tracing` block; `driver: "otel"` is the OpenTelemetry driver. */
+export interface TracingConfig {
+  readonly enable: boolean;
+  readonly driver: "otel";
+  readonly serviceName?: string;
+  readonly exporter: OtlpExporterConfig;
+  /** Probability of sampling a request that arrives without a sampling decision. */
+  readonly sampleRatio?: number;
+  readonly propagators?: readonly TracePropagatorName[];
+  readonly maxQueueSize: number;
+  readonly maxExportBatchSize: number;
+  readonly scheduledDelayMs: number;
+  readonly exportTimeoutMs: number;
+}
+
+/** MOSN's `metrics` block: an `otel` sink pushes the stats registry over OTLP. */
+export interface MetricsConfig {
+  readonly otel?: {
+    readonly serviceName?: string;
+    readonly exporter: OtlpExporterConfig;
+    readonly intervalMs?: number;
+  };
 }

@@ -22,6 +22,7 @@ import type {
 } from "./model.ts";
 import { parseRouters } from "./router_parse.ts";
 import { parseCluster } from "./cluster_parse.ts";
+import { parseMetrics, parseTracing } from "./observability_parse.ts";
 import { describe, ObjReader, ParseContext } from "./reader.ts";
 
 /** Parses a network filter's `config`; supplied by the filter registry (config imports no filters). */
@@ -79,9 +80,9 @@ export function parseConfig(doc: unknown, opts: ParseOptions): ParseResult {
   const admin = parseAdmin(root);
   const demoUpstreams = parseDemoUpstreams(root);
   const inheritOldConfig = root.bool("inherit_old_mosnconfig", false);
+  const tracing = parseTracing(root);
+  const metrics = parseMetrics(root);
   root.allow(
-    "tracing",
-    "metrics",
     "pprof",
     "plugin",
     "extends",
@@ -100,6 +101,8 @@ export function parseConfig(doc: unknown, opts: ParseOptions): ParseResult {
     admin,
     demoUpstreams,
     inheritOldConfig,
+    ...(tracing ? { tracing } : {}),
+    metrics,
     raw: doc,
   });
   return { config, warnings: ctx.warnings };

@@ -69,6 +69,18 @@ const HELP: Readonly<Record<string, string>> = {
   request_pending_overflow: "Requests refused because the pending queue was full.",
   response_success: "Responses that succeeded.",
   response_failed: "Responses that failed.",
+  response_1xx_total: "Responses with a 1xx status.",
+  response_2xx_total: "Responses with a 2xx status.",
+  response_3xx_total: "Responses with a 3xx status.",
+  response_4xx_total: "Responses with a 4xx status.",
+  response_5xx_total: "Responses with a 5xx status.",
+  response_none_total: "Requests that ended without a response status.",
+  request_reset: "Requests reset (by either side) before completing.",
+  span_exported: "Spans exported to the OTLP collector.",
+  span_dropped: "Spans dropped because the export queue was full.",
+  span_export_failed: "Spans lost in exports the collector did not accept.",
+  span_queued: "Spans waiting for export.",
+  export_failed: "OTLP export requests that failed.",
 };
 
 function kindOf(m: Metric): Kind {

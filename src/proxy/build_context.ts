@@ -8,7 +8,7 @@ import type { RouteMatch } from "../router/types.ts";
 import type { RouteTable } from "../router/route_table.ts";
 import type { RequestMessage } from "../stream/types.ts";
 import type { ProxyContext, RetryPolicyView, RouteSource, RouteView } from "./context.ts";
-import { downstreamRequestStats, UpstreamStatsCache } from "./stats.ts";
+import { downstreamRequestStats, RouteStatsCache, UpstreamStatsCache } from "./stats.ts";
 
 const retryViews = new WeakMap<RetryPolicyConfig, RetryPolicyView>();
 
@@ -107,8 +107,10 @@ export function buildProxyContext(config: ProxyFilterConfig, deps: FilterDeps): 
     clusterManager: deps.clusterManager,
     downstreamStats: downstreamRequestStats(deps.stats, deps.listenerName),
     upstreamStats: new UpstreamStatsCache(deps.stats),
+    routeStats: new RouteStatsCache(deps.stats, deps.listenerName),
     streamFilters: deps.streamFilters,
     accessLogs: deps.accessLogs,
+    tracing: deps.tracing,
     defaultTimeoutMs: config.defaultTimeoutMs,
     random: Math.random,
   };

@@ -6,7 +6,8 @@ import type { HeaderMap } from "../protocol/header_map.ts";
 import type { StreamInfo } from "../stream/stream_info.ts";
 import type { RequestMessage } from "../stream/types.ts";
 import type { ClusterManager } from "../upstream/types.ts";
-import type { DownstreamRequestStats, UpstreamStatsCache } from "./stats.ts";
+import type { RequestTracing } from "../observability/otel/types.ts";
+import type { DownstreamRequestStats, RouteStatsCache, UpstreamStatsCache } from "./stats.ts";
 
 /** Retry settings of a route. */
 export interface RetryPolicyView {
@@ -54,9 +55,12 @@ export interface ProxyContext {
   readonly clusterManager: ClusterManager;
   readonly downstreamStats: DownstreamRequestStats;
   readonly upstreamStats: UpstreamStatsCache;
+  readonly routeStats: RouteStatsCache;
   /** Per-request filter factories, in config order; empty when none are configured. */
   readonly streamFilters: readonly (() => StreamFilterPair)[];
   readonly accessLogs: readonly AccessLogSink[];
+  /** SERVER/CLIENT spans per request and attempt; undefined when tracing is off. */
+  readonly tracing: RequestTracing | undefined;
   /** Global timeout when the route sets none (MOSN: 60 s). */
   readonly defaultTimeoutMs: number;
   readonly random: () => number;

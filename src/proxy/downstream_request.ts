@@ -31,6 +31,7 @@ import { lbContextFor } from "./lb_context.ts";
 import type { ProxyContext, RouteView } from "./context.ts";
 import { localReply } from "./local_reply.ts";
 import { UpstreamRequest } from "./upstream_request.ts";
+import type { ServerTrace } from "../observability/otel/types.ts";
 
 /** Request body kept for replay on retry; larger bodies are not retried. */
 const RETRY_BUFFER_LIMIT = 64 * 1024;
@@ -88,6 +89,8 @@ export class DownstreamRequest implements RequestReceiver, StreamFilterCallbacks
   done = false;
   attempts = 0;
   readonly triedHosts = new Set<Host>();
+  /** The request's SERVER span; undefined when tracing is off or the request not sampled. */
+  trace: ServerTrace | undefined;
 
   #receivers: StreamReceiverFilter[] | undefined;
   #senders: StreamSenderFilter[] | undefined;
@@ -136,6 +139,8 @@ export class DownstreamRequest implements RequestReceiver, StreamFilterCallbacks
     const conn = this.stream.connection;
     info.downstreamRemoteAddress = conn.remoteAddress;
     info.downstreamLocalAddress = conn.localAddress;
+    const tracing = this.ctx.tracing;
+    if (tracing) this.trace = tracing.startServer(req, info);
     const ds = this.ctx.downstreamStats;
     ds.requestTotal.inc();
     ds.requestActive.inc();
@@ -331,6 +336,7 @@ export class DownstreamRequest implements RequestReceiver, StreamFilterCallbacks
   onUpstreamReady(up: UpstreamRequest): void {
     const stream = up.stream!;
     const req = this.attempts > 1 ? this.#retryRequest() : this.req;
+    up.trace?.inject(req);
     const bodyless = this.requestEnded && this.info.bytesReceived === 0 && !this.trailers;
     stream.sendRequestHeaders(req, bodyless);
     if (bodyless) {
@@ -449,6 +455,7 @@ export class DownstreamRequest implements RequestReceiver, StreamFilterCallbacks
     const up = this.upstream;
     if (this.cluster) this.ctx.upstreamStats.cluster(this.cluster.name).requestTimeout.inc();
     if (up?.hostStats) up.hostStats.requestTimeout.inc();
+    up?.trace?.setError("timeout");
     up?.cancel();
     this.info.setFlag(ResponseFlag.UpstreamRequestTimeout);
     if (this.responseStarted) {
@@ -477,6 +484,9 @@ export class DownstreamRequest implements RequestReceiver, StreamFilterCallbacks
     }
     this.info.responseCode = resp.status;
     this.info.responseHeaders = resp.headers;
+    // gRPC trailers-only answers carry grpc-status in the headers.
+    const g = this.trace && resp.headers.get("grpc-status");
+    if (g) this.trace!.setGrpcStatus(g);
     this.stream.sendResponseHeaders(resp, endStream);
     if (endStream) this.#finish();
   }
@@ -494,6 +504,8 @@ export class DownstreamRequest implements RequestReceiver, StreamFilterCallbacks
 
   sendResponseTrailers(trailers: HeaderMap): void {
     if (this.done) return;
+    const g = this.trace && trailers.get("grpc-status");
+    if (g) this.trace!.setGrpcStatus(g);
     this.stream.sendResponseTrailers(trailers);
     this.#finish();
   }
@@ -568,6 +580,20 @@ export class DownstreamRequest implements RequestReceiver, StreamFilterCallbacks
     ds.requestTime.record(info.durationMs);
     if (info.responseCode > 0) ds.byCode(info.responseCode).inc();
     if (info.responseCode >= 500 || info.responseCode === 0) ds.requestFailed.inc();
+    const rs = this.ctx.routeStats.get(info.protocol, info.routeName, info.upstreamCluster);
+    rs.requestTotal.inc();
+    rs.requestTime.record(info.durationMs);
+    const cls = Math.floor(info.responseCode / 100);
+    rs.byClass[cls >= 1 && cls <= 5 ? cls : 0]!.inc();
+    if (info.retries > 0) rs.requestRetry.inc(info.retries);
+    if (info.hasFlag(ResponseFlag.UpstreamRequestTimeout)) rs.requestTimeout.inc();
+    if (
+      info.hasFlag(ResponseFlag.UpstreamRemoteReset) ||
+      info.hasFlag(ResponseFlag.UpstreamConnectionTermination) ||
+      info.hasFlag(ResponseFlag.DownstreamConnectionTermination) ||
+      info.hasFlag(ResponseFlag.LocalReset)
+    ) rs.requestReset.inc();
+    this.trace?.end(info);
     for (const l of this.ctx.accessLogs) l.log(info);
   }
 }

@@ -90,3 +90,61 @@ export class UpstreamStatsCache {
     return s;
   }
 }
+
+/**
+ * Protocol-level stats per listener, protocol, route and cluster (type `proxy`): requests,
+ * responses by status class, duration, retries, timeouts and resets. The OTLP, JSON and
+ * Prometheus views all read these from the registry.
+ */
+export interface RouteRequestStats {
+  requestTotal: Counter;
+  requestTime: Histogram;
+  requestRetry: Counter;
+  requestTimeout: Counter;
+  requestReset: Counter;
+  /** response_1xx_total … response_5xx_total; index = status / 100 (0 = no response). */
+  byClass: Counter[];
+}
+
+export class RouteStatsCache {
+  readonly #reg: StatsRegistry;
+  readonly #listener: string;
+  readonly #map = new Map<string, RouteRequestStats>();
+  constructor(reg: StatsRegistry, listener: string) {
+    this.#reg = reg;
+    this.#listener = listener;
+  }
+  #lastProtocol = "";
+  #lastRoute = "";
+  #lastCluster = "";
+  #last: RouteRequestStats | undefined;
+
+  get(protocol: string, route: string, cluster: string): RouteRequestStats {
+    // Most listeners serve one hot route: a one-entry cache spares the key string per request.
+    if (
+      this.#last && protocol === this.#lastProtocol && route === this.#lastRoute &&
+      cluster === this.#lastCluster
+    ) return this.#last;
+    const key = protocol + "\u0000" + route + "\u0000" + cluster;
+    let s = this.#map.get(key);
+    if (!s) {
+      const sc = this.#reg.scope("proxy", { listener: this.#listener, protocol, route, cluster });
+      s = {
+        requestTotal: sc.counter("request_total"),
+        requestTime: sc.histogram("request_time"),
+        requestRetry: sc.counter("request_retry"),
+        requestTimeout: sc.counter("request_timeout"),
+        requestReset: sc.counter("request_reset"),
+        byClass: ["none", "1xx", "2xx", "3xx", "4xx", "5xx"].map((c) =>
+          sc.counter(`response_${c}_total`)
+        ),
+      };
+      this.#map.set(key, s);
+    }
+    this.#lastProtocol = protocol;
+    this.#lastRoute = route;
+    this.#lastCluster = cluster;
+    this.#last = s;
+    return s;
+  }
+}

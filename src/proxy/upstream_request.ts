@@ -22,6 +22,7 @@ import type {
 import type { Host, UpstreamResult } from "../upstream/types.ts";
 import type { DownstreamRequest } from "./downstream_request.ts";
 import type { UpstreamRequestStats } from "./stats.ts";
+import type { ClientTrace } from "../observability/otel/types.ts";
 
 const CONNECT_FAILURE: UpstreamResult = { kind: "connect_failure" };
 const RESET: UpstreamResult = { kind: "reset" };
@@ -36,6 +37,8 @@ export class UpstreamRequest implements ResponseReceiver, PoolCallbacks {
   sentBodyTo = 0;
   sentEnd = false;
   hostStats: UpstreamRequestStats | undefined;
+  /** This attempt's CLIENT span (when the request is traced). */
+  trace: ClientTrace | undefined;
   #clusterStats: UpstreamRequestStats | undefined;
   #cancelPool: PoolCancel | undefined;
   #reused = false;
@@ -57,6 +60,11 @@ export class UpstreamRequest implements ResponseReceiver, PoolCallbacks {
     this.#clusterStats = stats.cluster(cluster.name);
     this.hostStats = stats.host(this.host);
     this.#started = Date.now();
+    this.trace = this.#down.trace?.startClient(
+      this.host.addressText,
+      cluster.name,
+      this.#down.attempts,
+    );
     if (this.#perTryTimeoutMs > 0) {
       this.#tryTimer = timers.schedule(this.#perTryTimeoutMs, () => this.#onTryTimeout());
     }
@@ -89,6 +97,7 @@ export class UpstreamRequest implements ResponseReceiver, PoolCallbacks {
   onPoolFailure(reason: PoolFailureReason, _detail?: string): void {
     this.#cancelPool = undefined;
     if (this.#done) return;
+    this.trace?.setError(reason);
     this.#end();
     const down = this.#down;
     if (reason === "overflow") {
@@ -114,6 +123,12 @@ export class UpstreamRequest implements ResponseReceiver, PoolCallbacks {
       down.info.firstUpstreamByteMs = Date.now() - down.info.startTime;
     }
     down.cluster!.reportResult(this.host, { kind: "status", status: resp.status });
+    const trace = this.trace;
+    if (trace) {
+      trace.setStatus(resp.status);
+      const g = resp.headers.get("grpc-status");
+      if (g) trace.setGrpcStatus(g);
+    }
     if (resp.status >= 500 || down.route?.retryPolicy?.retriableStatusCodes.has(resp.status)) {
       if (down.canRetry("status", resp.status)) {
         // Swallow this answer and try again; the connection is not reusable mid-body.
@@ -140,12 +155,15 @@ export class UpstreamRequest implements ResponseReceiver, PoolCallbacks {
 
   onResponseTrailers(trailers: HeaderMap): void {
     if (this.#done) return;
+    const g = this.trace && trailers.get("grpc-status");
+    if (g) this.trace!.setGrpcStatus(g);
     this.#end();
     this.#down.sendResponseTrailers(trailers);
   }
 
   onResetStream(reason: StreamResetReason): void {
     if (this.#done || this.#discarding) return;
+    this.trace?.setError(reason);
     this.#end();
     const down = this.#down;
     if (!down.responseStarted) {
@@ -180,6 +198,7 @@ export class UpstreamRequest implements ResponseReceiver, PoolCallbacks {
   /** The downstream went away or timed out: drop the attempt. */
   cancel(): void {
     if (this.#done) return;
+    this.trace?.setError("cancelled");
     this.#end();
     this.#cancelPool?.cancel();
     this.#cancelPool = undefined;
@@ -190,6 +209,7 @@ export class UpstreamRequest implements ResponseReceiver, PoolCallbacks {
     this.#tryTimer = undefined;
     if (this.#done) return;
     const down = this.#down;
+    this.trace?.setError("per_try_timeout");
     this.#clusterStats!.requestTimeout.inc();
     this.hostStats!.requestTimeout.inc();
     down.cluster!.reportResult(this.host, TIMEOUT);
@@ -219,6 +239,7 @@ export class UpstreamRequest implements ResponseReceiver, PoolCallbacks {
     if (this.#done) return;
     this.#done = true;
     timers.cancel(this.#tryTimer);
+    this.trace?.end();
     if (this.stream) {
       this.host.activeRequests--;
       this.#clusterStats!.requestActive.dec();

@@ -23,6 +23,7 @@ import {
   type StatsRegistry,
 } from "../observability/stats.ts";
 import type { ClusterManager } from "../upstream/types.ts";
+import type { RequestTracing } from "../observability/otel/types.ts";
 
 /** Services every listener shares. */
 export interface ListenerServices {
@@ -31,6 +32,8 @@ export interface ListenerServices {
   readonly stats: StatsRegistry;
   readonly clusterManager: ClusterManager;
   readonly routers: RouterLookup;
+  /** Request tracing of a listener; undefined (or absent) when tracing is off. */
+  readonly tracing?: (listenerName: string) => RequestTracing | undefined;
   /**
    * use_original_dst: the listener that should serve a connection originally headed to `dest`
    * (exact ip:port, else the port on the fallback address), or undefined.
@@ -79,6 +82,7 @@ export class ListenerRuntime {
       routers: svc.routers,
       streamFilters,
       accessLogs: this.accessLogs,
+      tracing: svc.tracing?.(config.name),
     };
     // MOSN serves a listener with its first filter chain; chain selection by SNI comes with TLS.
     const chain = config.filterChains[0]?.filters ?? [];

@@ -15,6 +15,8 @@ import { RouterManager } from "../router/manager.ts";
 import type { RouteTable } from "../router/route_table.ts";
 import type { NetworkFilterFactory } from "../filter/network/types.ts";
 import { StatsRegistry } from "../observability/stats.ts";
+import { Telemetry } from "../observability/otel/telemetry.ts";
+import type { EnvLookup } from "../observability/otel/settings.ts";
 import { ClusterManagerImpl } from "../upstream/cluster_manager.ts";
 import { VERSION } from "../version.ts";
 import { type DemoUpstream, startDemoUpstream } from "./demo_upstream.ts";
@@ -51,6 +53,8 @@ export interface ServerOptions {
   configSource?: () => Promise<MosnConfig>;
   /** Validates a whole config document (dynamic updates); throws ConfigError. */
   parse?: (doc: unknown) => MosnConfig;
+  /** Where OTEL_* variables are read (tests); default the process environment. */
+  env?: EnvLookup;
 }
 
 /** What a reload did, or why it did nothing. */
@@ -67,6 +71,8 @@ export class MosnServer implements AdminSource {
   readonly stats: StatsRegistry;
   readonly clusterManager: ClusterManagerImpl;
   readonly routers: RouterManager;
+  /** OpenTelemetry traces and metrics (both off unless configured). */
+  readonly telemetry: Telemetry;
   #config: MosnConfig;
   #listeners: ListenerRuntime[];
   /** Listeners removed or replaced by a reload, finishing their connections. */
@@ -92,7 +98,10 @@ export class MosnServer implements AdminSource {
     this.#parse = opts.parse;
     this.clusterManager = new ClusterManagerImpl(config.clusterManager.clusters, this.stats);
     this.routers = new RouterManager(config.servers[0]?.routers ?? []);
+    this.telemetry = new Telemetry(config, this.stats, opts.env);
+    const telemetry = this.telemetry;
     const svc: ListenerServices = {
+      tracing: (name) => telemetry.tracing(name),
       registry: opts.networkFilters ?? networkFilters,
       streamFilterRegistry: streamFilters,
       stats: this.stats,
@@ -116,6 +125,10 @@ export class MosnServer implements AdminSource {
   ): { listeners: { added: string[]; changed: string[]; removed: string[] } } {
     if (this.#state !== "RUNNING") throw new Error(`cannot reload while ${this.#state}`);
     const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    if (!same(this.#config.tracing, next.tracing) || !same(this.#config.metrics, next.metrics)) {
+      // Exporters and samplers are built once; swapping them under live spans is not worth it.
+      this.logger.warn("tracing/metrics changed: takes effect after a restart");
+    }
     // Clusters first, so that routes and listeners never point at a missing cluster.
     const nextClusters = new Map(next.clusterManager.clusters.map((c) => [c.name, c]));
     for (const c of next.clusterManager.clusters) {
@@ -465,6 +478,8 @@ export class MosnServer implements AdminSource {
       ...this.#listeners.flatMap((l) => l.accessLogs.map((a) => a.close())),
       ...(this.#admin ? [this.#admin.close()] : []),
       ...this.#demos.map((d) => d.close()),
+      // Last spans and metrics out, bounded so a dead collector cannot hold the stop.
+      this.telemetry.shutdown(Math.min(5000, this.gracefulTimeoutMs)),
     ]);
     this.#state = "STOPPED";
     this.logger.info("mosn.ts stopped", { mode });

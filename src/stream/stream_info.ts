@@ -55,6 +55,9 @@ export class StreamInfo {
   retries = 0;
   /** Time of the first upstream response byte, ms after start; -1 when none. */
   firstUpstreamByteMs = -1;
+  /** OpenTelemetry ids of the request's SERVER span; "" when the request is not traced. */
+  traceId = "";
+  spanId = "";
   /** Total duration in ms, set when the stream ends; -1 while it runs. */
   durationMs = -1;
   #flags: ResponseFlagCode[] | undefined;

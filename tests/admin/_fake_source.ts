@@ -101,6 +101,7 @@ export function fakeSource(): FakeSource {
     clusterManager: { clusters: [C1] },
     admin: { address: { kind: "tcp", host: "127.0.0.1", port: 34901 } },
     demoUpstreams: [],
+    metrics: {},
     raw: RAW_CONFIG,
   } satisfies MosnConfig;
   const listeners: ListenerInfo[] = [

@@ -7,6 +7,7 @@ import type { StreamFilterPair } from "../stream/types.ts";
 import type { Connection } from "../../network/connection.ts";
 import type { StatsRegistry } from "../../observability/stats.ts";
 import type { ClusterManager } from "../../upstream/types.ts";
+import type { RequestTracing } from "../../observability/otel/types.ts";
 
 /** What a filter's config parser may check against: names defined elsewhere in the document. */
 export interface ConfigRefs {
@@ -26,6 +27,8 @@ export interface FilterDeps {
   /** The listener's stream filters, prepared: each call gives one request its filters. */
   readonly streamFilters: readonly (() => StreamFilterPair)[];
   readonly accessLogs: readonly AccessLogSink[];
+  /** Request tracing (OpenTelemetry); undefined when tracing is off. */
+  readonly tracing?: RequestTracing | undefined;
 }
 
 /** Finds a router's match function by name; kept abstract so filters do not import the router. */

@@ -43,6 +43,11 @@ export interface XFrame<M = unknown> {
   /** Protocol response status (responses and heartbeat acks); 0 for requests. */
   status: number;
   meta: M;
+  /**
+   * Set by whoever changed `headers` after decoding (the proxy injecting trace context); the
+   * client stream then re-encodes the frame before sending instead of writing `raw` as is.
+   */
+  headersChanged?: boolean;
 }
 
 /** Auto-detection verdict on the first bytes of a connection. */

@@ -149,6 +149,10 @@ export class XClientConnection implements ReadFilter {
   send(s: XClientStream, f: XFrame): void {
     const id = this.#allocId();
     s.id = id;
+    if (f.headersChanged) {
+      f.raw = this.proto.encode(f);
+      f.headersChanged = false;
+    }
     this.proto.setRequestId(f, id);
     this.conn.write(f.raw);
     if (f.kind === "oneway") {
