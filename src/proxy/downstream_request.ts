@@ -31,6 +31,7 @@ import { lbContextFor } from "./lb_context.ts";
 import type { ProxyContext, RouteView } from "./context.ts";
 import { localReply } from "./local_reply.ts";
 import { UpstreamRequest } from "./upstream_request.ts";
+import { applyDownstreamTls } from "./downstream_tls.ts";
 
 /** Request body kept for replay on retry; larger bodies are not retried. */
 const RETRY_BUFFER_LIMIT = 64 * 1024;
@@ -136,6 +137,7 @@ export class DownstreamRequest implements RequestReceiver, StreamFilterCallbacks
     const conn = this.stream.connection;
     info.downstreamRemoteAddress = conn.remoteAddress;
     info.downstreamLocalAddress = conn.localAddress;
+    if (conn.tls) applyDownstreamTls(info, req.headers, conn.tls);
     const ds = this.ctx.downstreamStats;
     ds.requestTotal.inc();
     ds.requestActive.inc();

@@ -14,6 +14,11 @@ import { AccessLog } from "../observability/access_log.ts";
 import { formatAddress } from "../network/address.ts";
 import { Connection, type ConnectionCounters } from "../network/connection.ts";
 import { Listener } from "../network/listener.ts";
+import { NodeListener } from "../network/node_listener.ts";
+import type { RawConn, TlsInfo } from "../network/raw_conn.ts";
+import { TlsServer } from "../network/tls/server.ts";
+import { type TlsStats, tlsStats } from "../observability/tls_stats.ts";
+import type { Socket } from "node:net";
 import { localDestination, originalDestination } from "../network/original_dst.ts";
 import type { Registry } from "../common/registry.ts";
 import {
@@ -43,7 +48,10 @@ export type OriginalDstSettings = ListenerOriginalDst;
 export class ListenerRuntime {
   readonly config: ListenerConfig;
   readonly connections = new Set<Connection>();
-  readonly #listener: Listener;
+  readonly #listener: Listener | NodeListener;
+  /** Set when the filter chain has a tls_context: connections are TLS (or, with inspector, either). */
+  readonly #tls: TlsServer | undefined;
+  readonly #tlsStats: TlsStats | undefined;
   readonly #stats: DownstreamStats;
   readonly #installers: ((conn: Connection) => void)[];
   /** One byte-counter object for all of this listener's connections. */
@@ -79,14 +87,23 @@ export class ListenerRuntime {
       streamFilters,
       accessLogs: this.accessLogs,
     };
-    // MOSN serves a listener with its first filter chain; chain selection by SNI comes with TLS.
+    // MOSN serves a listener with its first filter chain; its tls_context_set picks the
+    // certificate by SNI.
     const chain = config.filterChains[0]?.filters ?? [];
     this.#installers = chain.map((f: NetworkFilterConfig) =>
       svc.registry.get(f.type)!.prepare(f.config, deps)
     );
-    this.#listener = new Listener(config.name, config.address, (c) => this.#accept(c), {
-      transparent: this.#originalDst?.mode === "tproxy",
-    });
+    const tlsContexts = config.filterChains[0]?.tlsContexts ?? [];
+    if (tlsContexts.length > 0) {
+      // node:tls needs node sockets: TLS listeners accept on node:net (docs/design/tls.md).
+      this.#tls = new TlsServer(tlsContexts, config.tlsHandshakeTimeoutMs);
+      this.#tlsStats = tlsStats(svc.stats, { listener: config.name });
+      this.#listener = new NodeListener(config.name, config.address, (s) => this.#acceptTls(s));
+    } else {
+      this.#listener = new Listener(config.name, config.address, (c) => this.#accept(c), {
+        transparent: this.#originalDst?.mode === "tproxy",
+      });
+    }
   }
 
   get name(): string {
@@ -180,7 +197,36 @@ export class ListenerRuntime {
     }
   }
 
-  #serve(raw: Deno.Conn, originalDestination: Address | undefined): void {
+  #acceptTls(sock: Socket): void {
+    const ts = this.#tlsStats!;
+    const remote = `${sock.remoteAddress}:${sock.remotePort}`;
+    this.#tls!.accept(sock, this.config.inspector, {
+      secure: (raw, info) => {
+        ts.handshake.inc();
+        this.#serveSafely(raw, info);
+      },
+      plain: (raw) => {
+        ts.plaintext.inc();
+        this.#serveSafely(raw, undefined);
+      },
+      failed: (reason, detail) => {
+        ts.handshakeFailed.inc();
+        ts.byReason.get(reason)?.inc();
+        log.warn("TLS handshake failed", { listener: this.name, remote, reason, detail });
+      },
+    });
+  }
+
+  #serveSafely(raw: RawConn, tls: TlsInfo | undefined): void {
+    try {
+      this.#serve(raw, undefined, tls);
+    } catch (e) {
+      log.error("connection setup failed", { listener: this.name, err: e });
+      raw.close();
+    }
+  }
+
+  #serve(raw: RawConn, originalDestination: Address | undefined, tls?: TlsInfo): void {
     const s = this.#stats;
     const conn = new Connection(raw, {
       idleTimeoutMs: this.config.connectionIdleTimeoutMs,
@@ -188,6 +234,7 @@ export class ListenerRuntime {
       counters: this.#counters,
     });
     if (originalDestination) conn.originalDestination = originalDestination;
+    if (tls) conn.tls = tls;
     s.connectionTotal.inc();
     s.connectionActive.inc();
     this.connections.add(conn);
