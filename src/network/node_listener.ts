@@ -16,6 +16,7 @@ export class NodeListener {
   readonly #onAccept: (sock: net.Socket) => void;
   #server: net.Server | undefined;
   #bound = false;
+  #listening: Promise<void> = Promise.resolve();
   #port = 0;
   #accepting = false;
 
@@ -55,6 +56,11 @@ export class NodeListener {
     this.#port = port;
   }
 
+  /** Resolves once node reports the socket listening (or failing). */
+  listening(): Promise<void> {
+    return this.#listening;
+  }
+
   get port(): number {
     return this.#port;
   }
@@ -79,6 +85,10 @@ export class NodeListener {
     });
     server.on("error", (e: Error) => {
       log.error("listener failed", { listener: this.name, err: e });
+    });
+    this.#listening = new Promise<void>((resolve) => {
+      server.once("listening", resolve);
+      server.once("error", () => resolve()); // logged above; nothing to wait for
     });
     if (a.kind === "unix") server.listen(a.path);
     else server.listen(this.#port, a.host);

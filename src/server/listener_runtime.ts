@@ -143,6 +143,11 @@ export class ListenerRuntime {
     this.#listener.start();
   }
 
+  /** Resolves once the socket accepts (node:net listeners bind asynchronously). */
+  listening(): Promise<void> {
+    return this.#listener instanceof NodeListener ? this.#listener.listening() : Promise.resolve();
+  }
+
   /** Stops accepting; open connections go on. */
   stopAccepting(): void {
     this.#listener.close();

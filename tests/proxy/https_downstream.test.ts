@@ -45,6 +45,7 @@ Deno.test("mTLS: no certificate and a foreign CA are refused; a good client pass
     ),
     { admin: true },
   );
+  await mosn.listening();
   const url = `https://a.example.com:${mosn.listenerPort("http")}/`;
   const base = [
     "--cacert",
@@ -109,6 +110,7 @@ Deno.test("SNI selects the certificate of each of two names (tls_context_set)", 
     tlsDoc(o.address, { tls_context_set: [serverTls("a"), serverTls("b")] }, {}, logPath),
     { admin: true },
   );
+  await mosn.listening();
   const port = mosn.listenerPort("http");
   try {
     for (const name of ["a.example.com", "b.example.com"]) {
@@ -146,6 +148,7 @@ Deno.test("inspector: one port answers curl over TLS and over plain HTTP", async
     tlsDoc(o.address, { tls_context: serverTls("a") }, { inspector: true }, `${dir}/a.log`),
     { admin: true },
   );
+  await mosn.listening();
   const port = mosn.listenerPort("http");
   try {
     const tls = await curl(["--cacert", pki("ca.pem"), `https://127.0.0.1:${port}/`]);
@@ -172,6 +175,7 @@ Deno.test("ALPN: http/1.1 is negotiated and exposed on the connection", async ()
     tlsDoc(o.address, { tls_context: serverTls("a", { alpn: "http/1.1" }) }, {}, logPath),
     { admin: true },
   );
+  await mosn.listening();
   const port = mosn.listenerPort("http");
   try {
     const r = await curl(["-v", "--cacert", pki("ca.pem"), `https://127.0.0.1:${port}/`]);
