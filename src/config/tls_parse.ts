@@ -72,6 +72,19 @@ export function parseTlsContext(r: ObjReader, side: TlsSide): TlsContextConfig |
   const minVersion = versionOf(r, "min_version");
   const maxVersion = versionOf(r, "max_version");
   const alpn = listOf(r, "alpn", (v) => v.toLowerCase(), "protocol");
+  // Measured: Deno's node:tls (rustls) honours min/max_version but picks suites and curves
+  // from its own modern set (AES-GCM, ChaCha20-Poly1305; X25519, P-256, P-384), whatever is
+  // asked. Say so rather than pretend.
+  for (
+    const [key, list] of [["cipher_suites", cipherSuites], ["ecdh_curves", ecdhCurves]] as const
+  ) {
+    if (list.length > 0) {
+      r.ctx.warn(
+        r.at(key),
+        "accepted but not enforced: the TLS library negotiates among its own modern choices",
+      );
+    }
+  }
   r.allow("type", "fall_back", "extend_verify", "sds_source", "verify_server_name");
   r.done();
   if (!status) return undefined;

@@ -11,7 +11,7 @@ import type { NetworkFilterFactory } from "../filter/network/types.ts";
 import type { FilterDeps, RouterLookup } from "../filter/network/types.ts";
 import type { StreamFilterFactory } from "../filter/stream/types.ts";
 import { AccessLog } from "../observability/access_log.ts";
-import { formatAddress } from "../network/address.ts";
+import { formatAddress, formatNetAddr } from "../network/address.ts";
 import { Connection, type ConnectionCounters } from "../network/connection.ts";
 import { Listener } from "../network/listener.ts";
 import { NodeListener } from "../network/node_listener.ts";
@@ -19,6 +19,8 @@ import type { RawConn, TlsInfo } from "../network/raw_conn.ts";
 import { TlsServer } from "../network/tls/server.ts";
 import { type TlsStats, tlsStats } from "../observability/tls_stats.ts";
 import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import { DenoConnDuplex } from "../network/tls/deno_conn_duplex.ts";
 import { localDestination, originalDestination } from "../network/original_dst.ts";
 import type { Registry } from "../common/registry.ts";
 import {
@@ -193,6 +195,12 @@ export class ListenerRuntime {
    */
   adopt(raw: Deno.Conn, originalDestination: Address | undefined): void {
     try {
+      if (this.#tls) {
+        // A Deno socket cannot carry node:tls directly; a JS duplex bridges it (slower path).
+        const addrs = { local: raw.localAddr, remote: raw.remoteAddr };
+        this.#acceptTls(new DenoConnDuplex(raw), addrs, originalDestination);
+        return;
+      }
       this.#serve(raw, originalDestination);
     } catch (e) {
       log.error("connection setup failed", { listener: this.name, err: e });
@@ -202,29 +210,35 @@ export class ListenerRuntime {
     }
   }
 
-  #acceptTls(sock: Socket): void {
+  #acceptTls(
+    sock: Socket | Duplex,
+    addrs?: { local: Deno.Addr; remote: Deno.Addr },
+    originalDestination?: Address,
+  ): void {
     const ts = this.#tlsStats!;
-    const remote = `${sock.remoteAddress}:${sock.remotePort}`;
+    const remote = addrs
+      ? formatNetAddr(addrs.remote)
+      : `${(sock as Socket).remoteAddress}:${(sock as Socket).remotePort}`;
     this.#tls!.accept(sock, this.config.inspector, {
       secure: (raw, info) => {
         ts.handshake.inc();
-        this.#serveSafely(raw, info);
+        this.#serveSafely(raw, info, originalDestination);
       },
       plain: (raw) => {
         ts.plaintext.inc();
-        this.#serveSafely(raw, undefined);
+        this.#serveSafely(raw, undefined, originalDestination);
       },
       failed: (reason, detail) => {
         ts.handshakeFailed.inc();
         ts.byReason.get(reason)?.inc();
         log.warn("TLS handshake failed", { listener: this.name, remote, reason, detail });
       },
-    });
+    }, addrs);
   }
 
-  #serveSafely(raw: RawConn, tls: TlsInfo | undefined): void {
+  #serveSafely(raw: RawConn, tls: TlsInfo | undefined, originalDestination?: Address): void {
     try {
-      this.#serve(raw, undefined, tls);
+      this.#serve(raw, originalDestination, tls);
     } catch (e) {
       log.error("connection setup failed", { listener: this.name, err: e });
       raw.close();

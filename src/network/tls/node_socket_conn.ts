@@ -10,6 +10,7 @@
  */
 
 import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import type { RawConn } from "../raw_conn.ts";
 
 /** Queued unread bytes beyond which the socket is paused. */
@@ -28,7 +29,7 @@ export function socketAddr(host: string | undefined, port: number | undefined): 
 export class NodeSocketConn implements RawConn {
   readonly localAddr: Deno.Addr;
   readonly remoteAddr: Deno.Addr;
-  readonly #sock: Socket;
+  readonly #sock: Duplex;
 
   #chunks: Uint8Array[] = [];
   /** Read offset into #chunks[0]. */
@@ -51,19 +52,15 @@ export class NodeSocketConn implements RawConn {
    * `addrs` overrides the addresses (a TLSSocket over a peeked socket reports them through its
    * parent; passing them avoids asking on every access).
    */
-  constructor(sock: Socket, addrs?: { local: Deno.Addr; remote: Deno.Addr }) {
+  constructor(sock: Duplex, addrs?: { local: Deno.Addr; remote: Deno.Addr }) {
     this.#sock = sock;
-    this.localAddr = addrs?.local ?? socketAddr(sock.localAddress, sock.localPort);
-    this.remoteAddr = addrs?.remote ?? socketAddr(sock.remoteAddress, sock.remotePort);
+    const s = sock as Partial<Socket>;
+    this.localAddr = addrs?.local ?? socketAddr(s.localAddress, s.localPort);
+    this.remoteAddr = addrs?.remote ?? socketAddr(s.remoteAddress, s.remotePort);
     sock.on("data", this.#onData);
     sock.on("end", this.#onEnd);
     sock.on("error", this.#onError);
     sock.on("close", this.#onClose);
-  }
-
-  /** The wrapped socket (TLS details are read from it). */
-  get socket(): Socket {
-    return this.#sock;
   }
 
   readonly #onData = (chunk: Uint8Array): void => {
@@ -221,6 +218,6 @@ export class NodeSocketConn implements RawConn {
   }
 
   setNoDelay(noDelay = true): void {
-    this.#sock.setNoDelay(noDelay);
+    (this.#sock as Partial<Socket>).setNoDelay?.(noDelay);
   }
 }

@@ -7,6 +7,7 @@
  */
 
 import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import tls from "node:tls";
 import type { TlsContextConfig } from "../../config/model.ts";
 import type { RawConn, TlsInfo } from "../raw_conn.ts";
@@ -80,14 +81,19 @@ export class TlsServer {
   }
 
   /**
-   * Takes an accepted socket (paused, allowHalfOpen). With `inspect`, peeks the first bytes:
-   * a TLS handshake record gets TLS, anything else is handed over as plain text.
+   * Takes an accepted socket (paused, allowHalfOpen) or another duplex with its `addrs`. With
+   * `inspect`, peeks the first bytes: a TLS handshake record gets TLS, anything else is handed
+   * over as plain text.
    */
-  accept(sock: Socket, inspect: boolean, h: TlsAcceptHandlers): void {
-    const addrs = {
-      local: socketAddr(sock.localAddress, sock.localPort),
-      remote: socketAddr(sock.remoteAddress, sock.remotePort),
-    };
+  accept(
+    sock: Socket | Duplex,
+    inspect: boolean,
+    h: TlsAcceptHandlers,
+    addrs: { local: Deno.Addr; remote: Deno.Addr } = {
+      local: socketAddr((sock as Socket).localAddress, (sock as Socket).localPort),
+      remote: socketAddr((sock as Socket).remoteAddress, (sock as Socket).remotePort),
+    },
+  ): void {
     let expired = false;
     let timer: ReturnType<typeof setTimeout> | undefined = setTimeout(() => {
       timer = undefined;
@@ -127,7 +133,7 @@ export class TlsServer {
   }
 
   #handshake(
-    sock: Socket,
+    sock: Socket | Duplex,
     addrs: { local: Deno.Addr; remote: Deno.Addr },
     h: TlsAcceptHandlers,
     stopTimer: () => void,

@@ -1,0 +1,101 @@
+#!/bin/sh
+# TLS benchmark: HTTP/1.1 over TLS through HAProxy 2.6, nginx and mosn.ts (one core each), and
+# TLS handshakes per second (every request on a new connection: full TLS 1.3 handshake, ECDSA
+# P-256 certificate from tests/fixtures/tls). Same method as bench/reference/METHOD.md: proxy on
+# cpu1, wrk and the nginx origin on cpu0, rounds interleaved, medians printed.
+#   usage: bench/tls/run.sh [rounds=3] [duration=10s]     (run from the repo root)
+set -eu
+ROUNDS=${1:-3}
+DUR=${2:-10s}
+REPO=$(pwd)
+DIR=$(mktemp -d)
+FIX=$REPO/tests/fixtures/tls
+cat "$FIX/a.pem" "$FIX/a.key" > "$DIR/haproxy.pem"
+mkdir -p "$DIR/logs"
+ORIGIN=29180; HAP=29181; NGX=29182; MOSN=29183; MOSN_ADMIN=29193
+
+cat > "$DIR/origin.conf" <<CONF
+daemon off; worker_processes 1; pid $DIR/logs/origin.pid; error_log $DIR/logs/origin.err warn;
+events { worker_connections 8192; }
+http { access_log off; keepalive_timeout 600s; keepalive_requests 10000000;
+  server { listen 127.0.0.1:$ORIGIN backlog=4096; location = /hello { default_type text/plain; return 200 "hello"; } } }
+CONF
+cat > "$DIR/nginx.conf" <<CONF
+daemon off; worker_processes 1; pid $DIR/logs/nginx.pid; error_log $DIR/logs/nginx.err warn;
+events { worker_connections 8192; }
+http { access_log off; keepalive_timeout 600s; keepalive_requests 10000000;
+  upstream o { server 127.0.0.1:$ORIGIN; keepalive 64; }
+  server { listen 127.0.0.1:$NGX ssl backlog=4096; ssl_certificate $FIX/a.pem; ssl_certificate_key $FIX/a.key;
+    ssl_session_cache off; ssl_session_tickets off;
+    location / { proxy_pass http://o; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
+CONF
+cat > "$DIR/haproxy.cfg" <<CONF
+global
+  nbthread 1
+  maxconn 8000
+  tune.ssl.cachesize 0
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 600s
+  timeout server 600s
+  timeout http-keep-alive 600s
+frontend fe
+  bind 127.0.0.1:$HAP ssl crt $DIR/haproxy.pem no-tls-tickets
+  default_backend be
+backend be
+  http-reuse always
+  server s1 127.0.0.1:$ORIGIN
+CONF
+cat > "$DIR/mosn.json" <<CONF
+{ "servers": [{ "default_log_level": "ERROR",
+  "routers": [{ "router_config_name": "r", "virtual_hosts": [{ "name": "v", "domains": ["*"],
+    "routers": [{ "match": { "prefix": "/" }, "route": { "cluster_name": "o" } }] }] }],
+  "listeners": [{ "name": "tls", "address": "127.0.0.1:$MOSN",
+    "filter_chains": [{ "tls_context": { "status": true, "cert_chain": "$FIX/a.pem", "private_key": "$FIX/a.key" },
+      "filters": [{ "type": "proxy", "config": { "downstream_protocol": "Http1", "router_config_name": "r" } }] }] }] }],
+  "cluster_manager": { "clusters": [{ "name": "o", "type": "SIMPLE", "lb_type": "LB_ROUNDROBIN",
+    "hosts": [{ "address": "127.0.0.1:$ORIGIN" }] }] },
+  "admin": { "address": { "socket_address": { "address": "127.0.0.1", "port_value": $MOSN_ADMIN } } } }
+CONF
+
+PIDS=""
+cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; rm -rf "$DIR"; }
+trap cleanup EXIT INT TERM
+taskset -c 0 nginx -c "$DIR/origin.conf" -e "$DIR/logs/origin.err" & PIDS="$PIDS $!"
+
+start() { # name → sets PID
+  case $1 in
+    haproxy) taskset -c 1 haproxy -f "$DIR/haproxy.cfg" & PID=$!; PORT=$HAP ;;
+    nginx) taskset -c 1 nginx -c "$DIR/nginx.conf" -e "$DIR/logs/nginx.err" & PID=$!; PORT=$NGX ;;
+    mosn) taskset -c 1 "$REPO/tools/deno/node_modules/@deno/linux-x64-glibc/deno" run -A \
+      --unstable-net "$REPO/src/main.ts" start -c "$DIR/mosn.json" & PID=$!; PORT=$MOSN ;;
+  esac
+  for _ in $(seq 1 100); do
+    curl -sk --max-time 1 "https://127.0.0.1:$PORT/hello" >/dev/null 2>&1 && return 0; sleep 0.1
+  done
+  echo "$1 did not start" >&2; exit 1
+}
+rps() { sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p'; }
+
+RESULTS=$DIR/results
+: > "$RESULTS"
+for r in $(seq 1 "$ROUNDS"); do
+  for p in haproxy nginx mosn; do
+    start $p
+    taskset -c 0 wrk -t1 -c50 -d3s "https://127.0.0.1:$PORT/hello" >/dev/null 2>&1 # warm-up
+    ka=$(taskset -c 0 wrk -t1 -c50 -d"$DUR" "https://127.0.0.1:$PORT/hello" | rps)
+    hs=$(taskset -c 0 wrk -t1 -c50 -d"$DUR" -H "Connection: close" "https://127.0.0.1:$PORT/hello" | rps)
+    echo "$p $ka $hs" >> "$RESULTS"
+    echo "round $r $p: keep-alive $ka req/s, new connection per request $hs req/s" >&2
+    kill $PID; wait $PID 2>/dev/null || true
+  done
+done
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+echo "| proxy | HTTP/1.1 over TLS, keep-alive (req/s) | TLS handshakes/s (Connection: close) |"
+echo "| --- | --- | --- |"
+for p in haproxy nginx mosn; do
+  ka=$(awk -v p=$p '$1==p {print $2}' "$RESULTS" | median)
+  hs=$(awk -v p=$p '$1==p {print $3}' "$RESULTS" | median)
+  echo "| $p | $ka | $hs |"
+done
