@@ -86,16 +86,25 @@ for r in $(seq 1 "$ROUNDS"); do
     taskset -c 0 wrk -t1 -c50 -d3s "https://127.0.0.1:$PORT/hello" >/dev/null 2>&1 # warm-up
     ka=$(taskset -c 0 wrk -t1 -c50 -d"$DUR" "https://127.0.0.1:$PORT/hello" | rps)
     hs=$(taskset -c 0 wrk -t1 -c50 -d"$DUR" -H "Connection: close" "https://127.0.0.1:$PORT/hello" | rps)
-    echo "$p $ka $hs" >> "$RESULTS"
-    echo "round $r $p: keep-alive $ka req/s, new connection per request $hs req/s" >&2
+    # Handshakes alone: 2 openssl s_time clients (new session each time, no request), summed.
+    taskset -c 0 openssl s_time -connect "127.0.0.1:$PORT" -new -time 5 > "$DIR/st1" 2>/dev/null &
+    S1=$!
+    taskset -c 0 openssl s_time -connect "127.0.0.1:$PORT" -new -time 5 > "$DIR/st2" 2>/dev/null &
+    S2=$!
+    wait $S1 $S2 || true
+    st=$(cat "$DIR/st1" "$DIR/st2" | sed -n 's/^\([0-9]*\) connections in [0-9.]* real seconds.*/\1/p' |
+      awk '{s+=$1} END {printf "%.0f", s/5}')
+    echo "$p $ka $hs $st" >> "$RESULTS"
+    echo "round $r $p: keep-alive $ka req/s, new connection per request $hs req/s, s_time $st handshakes/s" >&2
     kill $PID; wait $PID 2>/dev/null || true
   done
 done
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-echo "| proxy | HTTP/1.1 over TLS, keep-alive (req/s) | TLS handshakes/s (Connection: close) |"
-echo "| --- | --- | --- |"
+echo "| proxy | HTTP/1.1 over TLS, keep-alive (req/s) | new TLS connection per request (req/s) | TLS handshakes/s (openssl s_time ×2) |"
+echo "| --- | --- | --- | --- |"
 for p in haproxy nginx mosn; do
   ka=$(awk -v p=$p '$1==p {print $2}' "$RESULTS" | median)
   hs=$(awk -v p=$p '$1==p {print $3}' "$RESULTS" | median)
-  echo "| $p | $ka | $hs |"
+  st=$(awk -v p=$p '$1==p {print $4}' "$RESULTS" | median)
+  echo "| $p | $ka | $hs | $st |"
 done

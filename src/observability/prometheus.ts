@@ -69,6 +69,13 @@ const HELP: Readonly<Record<string, string>> = {
   request_pending_overflow: "Requests refused because the pending queue was full.",
   response_success: "Responses that succeeded.",
   response_failed: "Responses that failed.",
+  handshake: "TLS handshakes completed.",
+  handshake_failed: "TLS handshakes that failed (any reason).",
+  fail_verify_no_cert: "TLS handshakes refused: no client certificate.",
+  fail_verify_error: "TLS handshakes refused: the peer certificate did not verify.",
+  fail_handshake_timeout: "TLS handshakes not finished in time.",
+  connection_error: "TLS handshakes that failed on a protocol error or a closed connection.",
+  plaintext: "Connections an inspector listener served as plain text.",
 };
 
 function kindOf(m: Metric): Kind {

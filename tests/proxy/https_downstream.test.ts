@@ -160,6 +160,10 @@ Deno.test("inspector: one port answers curl over TLS and over plain HTTP", async
     const s = await stats(mosn.adminPort);
     assert.equal(s.handshake, "1");
     assert.equal(s.plaintext, "1");
+    // The same counters in the Prometheus view.
+    const prom = await (await fetch(`http://127.0.0.1:${mosn.adminPort}/stats/prometheus`)).text();
+    assert.match(prom, /^mosn_tls_handshake_total\{listener="http"\} 1$/m);
+    assert.match(prom, /^mosn_tls_plaintext_total\{listener="http"\} 1$/m);
   } finally {
     await mosn.stop("fast");
     await o.close();

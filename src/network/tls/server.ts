@@ -94,6 +94,9 @@ export class TlsServer {
       remote: socketAddr((sock as Socket).remoteAddress, (sock as Socket).remotePort),
     },
   ): void {
+    // Errors of the raw socket surface on the TLSSocket (or as 'close'); without a listener
+    // here a stray one would be an uncaught exception.
+    sock.on("error", noop);
     let expired = false;
     let timer: ReturnType<typeof setTimeout> | undefined = setTimeout(() => {
       timer = undefined;
@@ -109,18 +112,14 @@ export class TlsServer {
       this.#handshake(sock, addrs, h, stopTimer, () => expired);
       return;
     }
-    const onEarlyClose = () => {
-      if (timer === undefined) return;
-      stopTimer();
-      h.failed("connection_error", "closed before sending a byte");
-    };
+    // A connection closed before its first byte (a TCP health probe) is neither TLS nor plain
+    // text: not counted as a handshake failure.
+    const onEarlyClose = () => stopTimer();
     sock.once("close", onEarlyClose);
-    sock.on("error", noop); // reported by 'close'
     sock.once("data", (first: Uint8Array) => {
       sock.pause();
       sock.unshift(first);
       sock.off("close", onEarlyClose);
-      sock.off("error", noop);
       if (first[0] === TLS_HANDSHAKE) {
         this.#handshake(sock, addrs, h, stopTimer, () => expired);
       } else {
