@@ -2,6 +2,9 @@ import assert from "node:assert/strict";
 import { startInProcess } from "../_support/mosn.ts";
 import { httpDoc, origin, simpleRouter } from "../_support/http.ts";
 import { curl, pki, serverTls } from "../_support/tls.ts";
+import { freePort } from "../_support/net.ts";
+import { parseConfig } from "../../src/config/parse.ts";
+import { PARSE_OPTIONS } from "../../src/server/parse_options.ts";
 
 const XFCC = "x-forwarded-client-cert";
 
@@ -187,6 +190,42 @@ Deno.test("ALPN: http/1.1 is negotiated and exposed on the connection", async ()
     assert.match(r.stderr, /ALPN: server accepted http\/1\.1/);
     await mosn.stop("fast");
     assert.match(await Deno.readTextFile(logPath), /alpn=http\/1\.1/);
+  } finally {
+    await mosn.stop("fast");
+    await o.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("reload: a TLS listener whose certificate changes is rebound on the same port", async () => {
+  const o = origin(() => new Response("ok"));
+  const dir = await Deno.makeTempDir();
+  const port = freePort();
+  const docFor = (cert: string) =>
+    tlsDoc(
+      o.address,
+      { tls_context: serverTls(cert) },
+      { address: `127.0.0.1:${port}` },
+      `${dir}/a.log`,
+    );
+  const mosn = startInProcess(docFor("a"), { admin: true });
+  await mosn.listening();
+  const get = (name: string) =>
+    curl([
+      "--cacert",
+      pki("ca.pem"),
+      "--resolve",
+      `${name}:${port}:127.0.0.1`,
+      `https://${name}:${port}/`,
+    ]);
+  try {
+    assert.equal((await get("a.example.com")).code, 0);
+    const r = mosn.reload(parseConfig(docFor("b"), PARSE_OPTIONS).config);
+    assert.deepEqual(r.listeners.changed, ["http"]);
+    await mosn.listening();
+    const b = await get("b.example.com");
+    assert.equal(b.code, 0, b.stderr);
+    assert.notEqual((await get("a.example.com")).code, 0, "the old certificate is gone");
   } finally {
     await mosn.stop("fast");
     await o.close();
