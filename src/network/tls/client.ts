@@ -47,6 +47,7 @@ export function dialTls(
   addr: Address,
   timeoutMs: number,
   cfg: TlsContextConfig,
+  signal?: AbortSignal,
 ): Promise<{ conn: RawConn; info: TlsInfo }> {
   const text = formatAddress(addr);
   return new Promise((resolve, reject) => {
@@ -68,10 +69,13 @@ export function dialTls(
     const timer = timeoutMs > 0
       ? setTimeout(() => fail(new ConnectError(text, true, new Error("timed out"))), timeoutMs)
       : undefined;
+    const onAbort = () => fail(new ConnectError(text, true, new Error("aborted")));
+    signal?.addEventListener("abort", onAbort, { once: true });
     function fail(e: Error): void {
       if (settled) return;
       settled = true;
       if (timer !== undefined) clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
       t.destroy();
       reject(e);
     }
@@ -88,6 +92,7 @@ export function dialTls(
       if (settled) return;
       settled = true;
       if (timer !== undefined) clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
       t.off("error", onError);
       t.off("close", onClose);
       const conn = new NodeSocketConn(t, {
