@@ -102,16 +102,12 @@ export class NodeSocketConn implements RawConn {
 
   readonly #onClose = (): void => {
     this.#closed = true;
-    if (this.#error === undefined && !this.#ended) {
-      // Closed without an end-of-stream: the peer reset or the socket was destroyed.
-      this.#error = closedError();
-    }
-    if (this.#error) this.#failPending(this.#error);
-    else this.#onEnd();
-    const wr = this.#writeReject;
-    if (wr) {
-      this.#writeResolve = this.#writeReject = undefined;
-      wr(this.#error ?? closedError());
+    // Without a prior 'end' this is a reset (or our destroy): waiters fail, later reads reject.
+    // The error object is made only when someone waits (a stack trace per closed connection
+    // adds up).
+    if (this.#readReject !== undefined || this.#writeReject !== undefined) {
+      this.#error ??= closedError();
+      this.#failPending(this.#error);
     }
   };
 
@@ -145,7 +141,8 @@ export class NodeSocketConn implements RawConn {
   read(p: Uint8Array): Promise<number | null> {
     if (this.#queued > 0) return Promise.resolve(this.#drainInto(p));
     if (this.#error) return Promise.reject(this.#error);
-    if (this.#ended || this.#closed) return Promise.resolve(null);
+    if (this.#ended) return Promise.resolve(null);
+    if (this.#closed) return Promise.reject(this.#error = closedError());
     this.#readBuf = p;
     return new Promise(this.#readExecutor);
   }
@@ -211,8 +208,10 @@ export class NodeSocketConn implements RawConn {
   close(): void {
     if (!this.#closed) {
       this.#closed = true;
-      this.#error ??= closedError();
-      this.#failPending(this.#error);
+      if (this.#readReject !== undefined || this.#writeReject !== undefined) {
+        this.#error ??= closedError();
+        this.#failPending(this.#error);
+      }
     }
     this.#sock.destroy();
   }
