@@ -232,3 +232,44 @@ Deno.test("reload: a TLS listener whose certificate changes is rebound on the sa
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("require_client_cert without verify_client: any certificate passes, none is refused", async () => {
+  const o = origin((req) => new Response(req.headers.get(XFCC) ?? "none"));
+  const dir = await Deno.makeTempDir();
+  const mosn = startInProcess(
+    tlsDoc(
+      o.address,
+      { tls_context: serverTls("a", { require_client_cert: true }) },
+      {},
+      `${dir}/a.log`,
+    ),
+    { admin: true },
+  );
+  await mosn.listening();
+  const url = `https://127.0.0.1:${mosn.listenerPort("http")}/`;
+  try {
+    const none = await curl(["--cacert", pki("ca.pem"), url]);
+    assert.notEqual(none.code, 0, "no certificate: refused");
+    const foreign = await curl([
+      "--cacert",
+      pki("ca.pem"),
+      "--cert",
+      pki("other_client.pem"),
+      "--key",
+      pki("other_client.key"),
+      url,
+    ]);
+    assert.equal(foreign.code, 0, foreign.stderr);
+    assert.equal(
+      foreign.stdout,
+      `Subject="CN=other";URI=spiffe://other.local/ns/default/sa/intruder`,
+    );
+    const s = await stats(mosn.adminPort);
+    assert.equal(s.fail_verify_no_cert, "1");
+    assert.equal(s.handshake, "1");
+  } finally {
+    await mosn.stop("fast");
+    await o.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
