@@ -78,6 +78,11 @@ export class Connection {
   originalDestination?: Address;
   /** Set when the bytes run over TLS: negotiated version, ALPN, SNI and the peer's identity. */
   tls?: TlsInfo;
+  /**
+   * Accepted by a listener that has TLS configured, even when this connection is plain text
+   * (an inspector port): client-supplied identity headers must not be trusted on it.
+   */
+  fromTlsListener = false;
 
   readonly #conn: RawConn;
   readonly #filters: ReadFilter[] = [];

@@ -137,7 +137,7 @@ export class DownstreamRequest implements RequestReceiver, StreamFilterCallbacks
     const conn = this.stream.connection;
     info.downstreamRemoteAddress = conn.remoteAddress;
     info.downstreamLocalAddress = conn.localAddress;
-    if (conn.tls) applyDownstreamTls(info, req.headers, conn.tls);
+    if (conn.fromTlsListener) applyDownstreamTls(info, req.headers, conn.tls);
     const ds = this.ctx.downstreamStats;
     ds.requestTotal.inc();
     ds.requestActive.inc();

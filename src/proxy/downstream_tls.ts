@@ -2,8 +2,8 @@
  * Puts the downstream TLS identity on a request: into its StreamInfo (access log, metrics) and
  * into Envoy's `x-forwarded-client-cert` header, so routes can match on the client identity
  * (`headers: [{name: "x-forwarded-client-cert", value: ".*sa/client.*", regex: true}]`) and
- * the upstream learns who called. On TLS connections a client-sent XFCC is always removed
- * first (Envoy's SANITIZE_SET), so it cannot be forged.
+ * the upstream learns who called. On connections of TLS listeners a client-sent XFCC is always
+ * removed first (Envoy's SANITIZE_SET), so it cannot be forged.
  */
 
 import type { TlsInfo } from "../network/raw_conn.ts";
@@ -12,10 +12,20 @@ import type { StreamInfo } from "../stream/stream_info.ts";
 
 export const XFCC = "x-forwarded-client-cert";
 
-export function applyDownstreamTls(info: StreamInfo, headers: HeaderMap, tls: TlsInfo): void {
+/**
+ * For requests on connections of a TLS listener; `tls` is undefined for the plain-text ones of
+ * an inspector port, whose client-sent XFCC is dropped all the same (else a plain client could
+ * claim any identity on a port that routes on it).
+ */
+export function applyDownstreamTls(
+  info: StreamInfo,
+  headers: HeaderMap,
+  tls: TlsInfo | undefined,
+): void {
+  headers.delete(XFCC);
+  if (!tls) return;
   info.downstreamTls = tls;
   info.downstreamPeerIdentity = tls.peerUriSans[0] ?? "";
-  headers.delete(XFCC);
   if (tls.peerCertificatePresent) headers.set(XFCC, xfccValue(tls));
 }
 

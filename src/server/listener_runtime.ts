@@ -254,6 +254,7 @@ export class ListenerRuntime {
     });
     if (originalDestination) conn.originalDestination = originalDestination;
     if (tls) conn.tls = tls;
+    if (this.#tls) conn.fromTlsListener = true;
     s.connectionTotal.inc();
     s.connectionActive.inc();
     this.connections.add(conn);

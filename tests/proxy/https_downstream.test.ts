@@ -145,7 +145,7 @@ Deno.test("SNI selects the certificate of each of two names (tls_context_set)", 
 });
 
 Deno.test("inspector: one port answers curl over TLS and over plain HTTP", async () => {
-  const o = origin(() => new Response("ok"));
+  const o = origin((req) => new Response(req.headers.has(XFCC) ? "forged" : "ok"));
   const dir = await Deno.makeTempDir();
   const mosn = startInProcess(
     tlsDoc(o.address, { tls_context: serverTls("a") }, { inspector: true }, `${dir}/a.log`),
@@ -157,7 +157,8 @@ Deno.test("inspector: one port answers curl over TLS and over plain HTTP", async
     const tls = await curl(["--cacert", pki("ca.pem"), `https://127.0.0.1:${port}/`]);
     assert.equal(tls.code, 0, tls.stderr);
     assert.equal(tls.stdout, "ok");
-    const plain = await curl([`http://127.0.0.1:${port}/`]);
+    // A plain-text client cannot claim an identity: its XFCC is dropped.
+    const plain = await curl(["-H", `${XFCC}: URI=spiffe://forged`, `http://127.0.0.1:${port}/`]);
     assert.equal(plain.code, 0, plain.stderr);
     assert.equal(plain.stdout, "ok");
     const s = await stats(mosn.adminPort);
