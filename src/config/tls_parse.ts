@@ -60,9 +60,12 @@ export type TlsSide = "server" | "client";
  */
 export function parseTlsContext(r: ObjReader, side: TlsSide): TlsContextConfig | undefined {
   const status = r.bool("status", false);
+  const issuesBefore = r.ctx.issues.length;
   const certChain = pemOrFile(r, "cert_chain");
   const privateKey = pemOrFile(r, "private_key");
   const caCert = pemOrFile(r, "ca_cert");
+  // An unreadable file is reported once; the pairing checks below would only echo it.
+  const unreadable = r.ctx.issues.length > issuesBefore;
   const verifyClient = r.bool("verify_client", false);
   const requireClientCert = r.bool("require_client_cert", false);
   const insecureSkip = r.bool("insecure_skip", false);
@@ -95,7 +98,9 @@ export function parseTlsContext(r: ObjReader, side: TlsSide): TlsContextConfig |
     if (typeof names === "string") r.ctx.error(r.at("cert_chain"), names);
     else dnsNames = names;
   }
-  if (certChain && privateKey) {
+  if (unreadable) {
+    // reported above
+  } else if (certChain && privateKey) {
     const bad = checkKeyPair(certChain, privateKey);
     if (bad) r.ctx.error(r.at("private_key"), bad);
   } else if (certChain && !privateKey) {
