@@ -189,6 +189,17 @@ Deno.test("ALPN: http/1.1 is negotiated and exposed on the connection", async ()
     const r = await curl(["-v", "--cacert", pki("ca.pem"), `https://127.0.0.1:${port}/`]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /ALPN: server accepted http\/1\.1/);
+    // curl --http2 offers h2 first; the listener does not list it, so HTTP/1.1 is agreed.
+    const h2 = await curl([
+      "-v",
+      "--http2",
+      "--cacert",
+      pki("ca.pem"),
+      `https://127.0.0.1:${port}/`,
+    ]);
+    assert.equal(h2.code, 0, h2.stderr);
+    assert.equal(h2.stdout, "ok");
+    assert.match(h2.stderr, /ALPN: server accepted http\/1\.1/);
     await mosn.stop("fast");
     assert.match(await Deno.readTextFile(logPath), /alpn=http\/1\.1/);
   } finally {
