@@ -17,6 +17,7 @@ import type {
 } from "./model.ts";
 import { CLUSTER_TYPES, LB_TYPES, SUBSET_FALLBACK } from "./model.ts";
 import { describe, ObjReader } from "./reader.ts";
+import { parseTlsContext } from "./tls_parse.ts";
 
 /** Accepted spellings of balancer names beyond the canonical ones. */
 const LB_ALIASES: Record<string, string> = {
@@ -86,6 +87,8 @@ export function parseCluster(r: ObjReader): ClusterConfig {
   const healthCheck = hc ? parseHealthCheck(hc) : undefined;
   const outlierDetection = od ? parseOutlier(od) : undefined;
   const lbSubset = subset ? parseSubset(subset) : undefined;
+  const tlsReader = r.obj("tls_context");
+  const tls = tlsReader ? parseTlsContext(tlsReader, "client") : undefined;
 
   const cfg: ClusterConfig = {
     name,
@@ -101,10 +104,10 @@ export function parseCluster(r: ObjReader): ClusterConfig {
     ...(healthCheck ? { healthCheck } : {}),
     ...(outlierDetection ? { outlierDetection } : {}),
     ...(lbSubset ? { lbSubset } : {}),
+    ...(tls ? { tls } : {}),
   };
   r.allow(
     "max_request_per_conn",
-    "tls_context",
     "spec",
     "cluster_manager_tls",
     "idle_timeout",

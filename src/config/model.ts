@@ -51,7 +51,10 @@ export interface ListenerConfig {
   readonly filterChains: readonly FilterChainConfig[];
   readonly streamFilters: readonly ExtensionConfig[];
   readonly accessLogs: readonly AccessLogConfig[];
+  /** With TLS configured: also serve plain text on the port (the first byte tells which). */
   readonly inspector: boolean;
+  /** TLS handshakes that take longer are aborted (mosn.ts extension `tls_handshake_timeout`). */
+  readonly tlsHandshakeTimeoutMs: number;
 }
 
 /**
@@ -67,8 +70,40 @@ export interface ListenerOriginalDst {
 
 export interface FilterChainConfig {
   readonly filters: readonly NetworkFilterConfig[];
-  /** Parsed by the TLS layer (issue 4); undefined = plain text. */
-  readonly tlsContext?: unknown;
+  /**
+   * `tls_context` then `tls_context_set` (those with `status: true`); empty = plain text.
+   * Several: the certificate is chosen by the SNI name (first context when none matches).
+   */
+  readonly tlsContexts: readonly TlsContextConfig[];
+}
+
+export type TlsVersion = "TLSv1" | "TLSv1.1" | "TLSv1.2" | "TLSv1.3";
+
+/** MOSN's `tls_context`, with certificate files already read. */
+export interface TlsContextConfig {
+  /** PEM ("" = none; a listener always has one). */
+  readonly certChain: string;
+  readonly privateKey: string;
+  /** PEM CA bundle: verifies client certificates (listener) or the server (cluster). */
+  readonly caCert: string;
+  /** Listener: check client certificates against ca_cert. */
+  readonly verifyClient: boolean;
+  /** Listener: refuse clients that present no certificate. */
+  readonly requireClientCert: boolean;
+  /** Cluster: do not verify the upstream's certificate. */
+  readonly insecureSkip: boolean;
+  /** Cluster: SNI name sent and checked against the upstream certificate. */
+  readonly serverName: string;
+  /** OpenSSL cipher names. */
+  readonly cipherSuites: readonly string[];
+  /** "X25519", "P-256", … */
+  readonly ecdhCurves: readonly string[];
+  readonly minVersion?: TlsVersion;
+  readonly maxVersion?: TlsVersion;
+  /** ALPN protocols offered, lower case ("h2", "http/1.1"). */
+  readonly alpn: readonly string[];
+  /** DNS names of cert_chain (SAN DNS, else CN), lower case: SNI selection keys. */
+  readonly dnsNames: readonly string[];
 }
 
 /** A network filter: its `type` names a registry entry; `config` is that entry's typed config. */
@@ -123,6 +158,8 @@ export interface ClusterConfig {
   readonly dnsRefreshRateMs: number;
   /** ORIGINAL_DST: take the destination from a request header instead of the socket. */
   readonly originalDst: OriginalDstConfig;
+  /** TLS to the hosts (`tls_context` with `status: true`). */
+  readonly tls?: TlsContextConfig;
 }
 
 export interface LbConfig {

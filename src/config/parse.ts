@@ -19,7 +19,9 @@ import type {
   MosnConfig,
   NetworkFilterConfig,
   ServerConfig,
+  TlsContextConfig,
 } from "./model.ts";
+import { parseTlsContext } from "./tls_parse.ts";
 import { parseRouters } from "./router_parse.ts";
 import { parseCluster } from "./cluster_parse.ts";
 import { parseMetrics, parseTracing } from "./observability_parse.ts";
@@ -210,13 +212,18 @@ function parseListener(
       fr.done();
       filters.push({ type: type.toLowerCase(), config });
     }
-    const tls = cr.raw("tls_context");
-    const tlsSet = cr.raw("tls_context_set");
+    const tlsContexts: TlsContextConfig[] = [];
+    const single = cr.obj("tls_context");
+    const one = single ? parseTlsContext(single, "server") : undefined;
+    if (one) tlsContexts.push(one);
+    for (const t of cr.arr("tls_context_set")) {
+      const tr = ObjReader.of(r.ctx, t.value, t.path);
+      const c = tr ? parseTlsContext(tr, "server") : undefined;
+      if (c) tlsContexts.push(c);
+    }
+    cr.allow("match", "name");
     cr.done();
-    filterChains.push({
-      filters,
-      ...(tls !== undefined || tlsSet !== undefined ? { tlsContext: tls ?? tlsSet } : {}),
-    });
+    filterChains.push({ filters, tlsContexts });
   }
 
   const streamFilters: ExtensionConfig[] = [];
@@ -264,6 +271,7 @@ function parseListener(
     streamFilters,
     accessLogs,
     inspector: r.bool("inspector", false),
+    tlsHandshakeTimeoutMs: r.duration("tls_handshake_timeout", 10_000),
   };
   r.allow(
     "type",

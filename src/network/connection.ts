@@ -12,6 +12,7 @@ import type { Address } from "../config/model.ts";
 import { formatNetAddr } from "./address.ts";
 import { MIN_READ_SIZE, nextReadSize, releaseBuffer, takeBuffer } from "./buffer_pool.ts";
 import { idleSweeper } from "./idle_sweeper.ts";
+import type { RawConn, TlsInfo } from "./raw_conn.ts";
 
 export const enum FilterStatus {
   Continue = 0,
@@ -75,8 +76,15 @@ export class Connection {
   drainHandler?: () => void;
   /** Where a redirected (iptables REDIRECT/TPROXY) connection was originally headed. */
   originalDestination?: Address;
+  /** Set when the bytes run over TLS: negotiated version, ALPN, SNI and the peer's identity. */
+  tls?: TlsInfo;
+  /**
+   * Accepted by a listener that has TLS configured, even when this connection is plain text
+   * (an inspector port): client-supplied identity headers must not be trusted on it.
+   */
+  fromTlsListener = false;
 
-  readonly #conn: Deno.Conn;
+  readonly #conn: RawConn;
   readonly #filters: ReadFilter[] = [];
   readonly #counters: ConnectionCounters | undefined;
   readonly #bufferLimit: number;
@@ -103,7 +111,7 @@ export class Connection {
   #closed = false;
   #closeReason: CloseReason | undefined;
 
-  constructor(conn: Deno.Conn, options: ConnectionOptions = {}) {
+  constructor(conn: RawConn, options: ConnectionOptions = {}) {
     this.#conn = conn;
     this.#counters = options.counters;
     this.#bufferLimit = options.bufferLimitBytes || DEFAULT_BUFFER_LIMIT;
@@ -116,12 +124,12 @@ export class Connection {
     this.remotePort = r.port ?? 0;
     this.localHost = l.hostname ?? "";
     this.localPort = l.port ?? 0;
-    if (conn.remoteAddr.transport === "tcp") (conn as Deno.TcpConn).setNoDelay(true);
+    if (conn.remoteAddr.transport === "tcp") conn.setNoDelay?.(true);
     if (this.idleTimeoutMs > 0) idleSweeper.add(this);
   }
 
-  /** The underlying socket, for layers (TLS, original-dst) that need it. */
-  get raw(): Deno.Conn {
+  /** The underlying transport, for layers (TLS, original-dst) that need it. */
+  get raw(): RawConn {
     return this.#conn;
   }
 
@@ -367,8 +375,7 @@ export class Connection {
 
   #endWrite(): void {
     this.#writeEnded = true;
-    const c = this.#conn as Deno.TcpConn;
-    c.closeWrite().then(() => {
+    this.#conn.closeWrite().then(() => {
       if (this.#readEnded) this.close("now", "remote_close");
     }, () => this.close("now", "reset"));
   }

@@ -137,7 +137,7 @@ const VARIABLES = new Map<string, Builder>([
   ["downstream_local_address", noArg((i) => i.downstreamLocalAddress)],
   ["downstream_remote_address", noArg((i) => i.downstreamRemoteAddress)],
   ["route_name", noArg((i) => i.routeName)],
-  ["requested_server_name", unknown],
+  ["requested_server_name", noArg((i) => i.downstreamTls?.sni ?? "")],
   ["upstream_transport_failure_reason", unknown],
   ["connection_id", unknown],
   // Differ by spelling: lowercase → MOSN, otherwise Envoy
@@ -185,7 +185,14 @@ const VARIABLES = new Map<string, Builder>([
     noArg((i) => withoutPort(i.downstreamRemoteAddress)),
   ],
   ["downstream_local_address_without_port", noArg((i) => withoutPort(i.downstreamLocalAddress))],
-  ["downstream_peer_uri_san", noArg((i) => i.downstreamPeerIdentity)],
+  [
+    "downstream_peer_uri_san",
+    noArg((i) => i.downstreamTls?.peerUriSans.join(",") ?? i.downstreamPeerIdentity),
+  ],
+  ["downstream_peer_subject", noArg((i) => i.downstreamTls?.peerSubject ?? "")],
+  ["downstream_tls_version", noArg((i) => i.downstreamTls?.version ?? "")],
+  ["downstream_tls_cipher", noArg((i) => i.downstreamTls?.cipher ?? "")],
+  ["downstream_alpn", noArg((i) => i.downstreamTls?.alpn ?? "")],
   [
     "upstream_request_attempt_count",
     noArg((i) => String(i.upstreamHost || i.retries > 0 ? i.retries + 1 : 0)),

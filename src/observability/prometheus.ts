@@ -81,6 +81,13 @@ const HELP: Readonly<Record<string, string>> = {
   span_export_failed: "Spans lost in exports the collector did not accept.",
   span_queued: "Spans waiting for export.",
   export_failed: "OTLP export requests that failed.",
+  handshake: "TLS handshakes completed.",
+  handshake_failed: "TLS handshakes that failed (any reason).",
+  fail_verify_no_cert: "TLS handshakes refused: no client certificate.",
+  fail_verify_error: "TLS handshakes refused: the peer certificate did not verify.",
+  fail_handshake_timeout: "TLS handshakes not finished in time.",
+  connection_error: "TLS handshakes that failed on a protocol error or a closed connection.",
+  plaintext: "Connections an inspector listener served as plain text.",
 };
 
 function kindOf(m: Metric): Kind {

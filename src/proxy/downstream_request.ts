@@ -32,6 +32,7 @@ import type { ProxyContext, RouteView } from "./context.ts";
 import { localReply } from "./local_reply.ts";
 import { UpstreamRequest } from "./upstream_request.ts";
 import type { ServerTrace } from "../observability/otel/types.ts";
+import { applyDownstreamTls } from "./downstream_tls.ts";
 
 /** Request body kept for replay on retry; larger bodies are not retried. */
 const RETRY_BUFFER_LIMIT = 64 * 1024;
@@ -141,6 +142,7 @@ export class DownstreamRequest implements RequestReceiver, StreamFilterCallbacks
     info.downstreamLocalAddress = conn.localAddress;
     const tracing = this.ctx.tracing;
     if (tracing) this.trace = tracing.startServer(req, info);
+    if (conn.fromTlsListener) applyDownstreamTls(info, req.headers, conn.tls);
     const ds = this.ctx.downstreamStats;
     ds.requestTotal.inc();
     ds.requestActive.inc();

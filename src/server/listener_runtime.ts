@@ -11,10 +11,17 @@ import type { NetworkFilterFactory } from "../filter/network/types.ts";
 import type { FilterDeps, RouterLookup } from "../filter/network/types.ts";
 import type { StreamFilterFactory } from "../filter/stream/types.ts";
 import { AccessLog } from "../observability/access_log.ts";
-import { formatAddress } from "../network/address.ts";
+import { formatAddress, formatNetAddr } from "../network/address.ts";
 import { Connection, type ConnectionCounters } from "../network/connection.ts";
 import { connectionRegistry } from "../network/connection_registry.ts";
 import { type BindOptions, Listener } from "../network/listener.ts";
+import { NodeListener } from "../network/node_listener.ts";
+import type { RawConn, TlsInfo } from "../network/raw_conn.ts";
+import { TlsServer } from "../network/tls/server.ts";
+import { type TlsStats, tlsStats } from "../observability/tls_stats.ts";
+import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import { DenoConnDuplex } from "../network/tls/deno_conn_duplex.ts";
 import { localDestination, originalDestination } from "../network/original_dst.ts";
 import type { Registry } from "../common/registry.ts";
 import {
@@ -47,7 +54,10 @@ export type OriginalDstSettings = ListenerOriginalDst;
 export class ListenerRuntime {
   readonly config: ListenerConfig;
   readonly connections = new Set<Connection>();
-  readonly #listener: Listener;
+  readonly #listener: Listener | NodeListener;
+  /** Set when the filter chain has a tls_context: connections are TLS (or, with inspector, either). */
+  readonly #tls: TlsServer | undefined;
+  readonly #tlsStats: TlsStats | undefined;
   readonly #stats: DownstreamStats;
   readonly #installers: ((conn: Connection) => void)[];
   /** One byte-counter object for all of this listener's connections. */
@@ -84,14 +94,23 @@ export class ListenerRuntime {
       accessLogs: this.accessLogs,
       tracing: svc.tracing?.(config.name),
     };
-    // MOSN serves a listener with its first filter chain; chain selection by SNI comes with TLS.
+    // MOSN serves a listener with its first filter chain; its tls_context_set picks the
+    // certificate by SNI.
     const chain = config.filterChains[0]?.filters ?? [];
     this.#installers = chain.map((f: NetworkFilterConfig) =>
       svc.registry.get(f.type)!.prepare(f.config, deps)
     );
-    this.#listener = new Listener(config.name, config.address, (c) => this.#accept(c), {
-      transparent: this.#originalDst?.mode === "tproxy",
-    });
+    const tlsContexts = config.filterChains[0]?.tlsContexts ?? [];
+    if (tlsContexts.length > 0) {
+      // node:tls needs node sockets: TLS listeners accept on node:net (docs/design/tls.md).
+      this.#tls = new TlsServer(tlsContexts, config.tlsHandshakeTimeoutMs);
+      this.#tlsStats = tlsStats(svc.stats, { listener: config.name });
+      this.#listener = new NodeListener(config.name, config.address, (s) => this.#acceptTls(s));
+    } else {
+      this.#listener = new Listener(config.name, config.address, (c) => this.#accept(c), {
+        transparent: this.#originalDst?.mode === "tproxy",
+      });
+    }
   }
 
   get name(): string {
@@ -129,6 +148,11 @@ export class ListenerRuntime {
   start(): void {
     if (this.config.bindPort === false) return;
     this.#listener.start();
+  }
+
+  /** Resolves once the socket accepts (node:net listeners bind asynchronously). */
+  listening(): Promise<void> {
+    return this.#listener instanceof NodeListener ? this.#listener.listening() : Promise.resolve();
   }
 
   /** Stops accepting; open connections go on. */
@@ -176,6 +200,12 @@ export class ListenerRuntime {
    */
   adopt(raw: Deno.Conn, originalDestination: Address | undefined): void {
     try {
+      if (this.#tls) {
+        // A Deno socket cannot carry node:tls directly; a JS duplex bridges it (slower path).
+        const addrs = { local: raw.localAddr, remote: raw.remoteAddr };
+        this.#acceptTls(new DenoConnDuplex(raw), addrs, originalDestination);
+        return;
+      }
       this.#serve(raw, originalDestination);
     } catch (e) {
       log.error("connection setup failed", { listener: this.name, err: e });
@@ -185,7 +215,42 @@ export class ListenerRuntime {
     }
   }
 
-  #serve(raw: Deno.Conn, originalDestination: Address | undefined): void {
+  #acceptTls(
+    sock: Socket | Duplex,
+    addrs?: { local: Deno.Addr; remote: Deno.Addr },
+    originalDestination?: Address,
+  ): void {
+    const ts = this.#tlsStats!;
+    const remote = addrs
+      ? formatNetAddr(addrs.remote)
+      : `${(sock as Socket).remoteAddress}:${(sock as Socket).remotePort}`;
+    this.#tls!.accept(sock, this.config.inspector, {
+      secure: (raw, info) => {
+        ts.handshake.inc();
+        this.#serveSafely(raw, info, originalDestination);
+      },
+      plain: (raw) => {
+        ts.plaintext.inc();
+        this.#serveSafely(raw, undefined, originalDestination);
+      },
+      failed: (reason, detail) => {
+        ts.handshakeFailed.inc();
+        ts.byReason.get(reason)?.inc();
+        log.warn("TLS handshake failed", { listener: this.name, remote, reason, detail });
+      },
+    }, addrs);
+  }
+
+  #serveSafely(raw: RawConn, tls: TlsInfo | undefined, originalDestination?: Address): void {
+    try {
+      this.#serve(raw, originalDestination, tls);
+    } catch (e) {
+      log.error("connection setup failed", { listener: this.name, err: e });
+      raw.close();
+    }
+  }
+
+  #serve(raw: RawConn, originalDestination: Address | undefined, tls?: TlsInfo): void {
     const s = this.#stats;
     const conn = new Connection(raw, {
       idleTimeoutMs: this.config.connectionIdleTimeoutMs,
@@ -193,6 +258,8 @@ export class ListenerRuntime {
       counters: this.#counters,
     });
     if (originalDestination) conn.originalDestination = originalDestination;
+    if (tls) conn.tls = tls;
+    if (this.#tls) conn.fromTlsListener = true;
     s.connectionTotal.inc();
     s.connectionActive.inc();
     this.connections.add(conn);

@@ -315,6 +315,14 @@ export class MosnServer implements AdminSource {
     }));
   }
 
+  /**
+   * Resolves once every listener accepts. Deno-native listeners accept as soon as start()
+   * returns; node:net ones (TLS listeners) a moment later, when node reports 'listening'.
+   */
+  listening(): Promise<void> {
+    return Promise.all(this.#listeners.map((l) => l.listening())).then(() => {});
+  }
+
   /** The bound port of a listener (for configs that ask for port 0). */
   listenerPort(name: string): number {
     return this.#listeners.find((l) => l.name === name)?.port ?? 0;

@@ -3,6 +3,7 @@
  * StreamInfo): read by stream filters, the access log, stats and tracing.
  */
 
+import type { TlsInfo } from "../network/raw_conn.ts";
 import type { HeaderMap } from "../protocol/header_map.ts";
 
 /** Envoy's response flags, short codes as in its access logs. */
@@ -37,8 +38,10 @@ export class StreamInfo {
   listenerName = "";
   downstreamRemoteAddress = "";
   downstreamLocalAddress = "";
-  /** Peer certificate identity (SAN URI) when the downstream used mTLS. */
+  /** Peer certificate identity (first SAN URI) when the downstream used mTLS. */
   downstreamPeerIdentity = "";
+  /** The downstream connection's TLS details; undefined for plain text. */
+  downstreamTls: TlsInfo | undefined;
   requestHeaders: HeaderMap | undefined;
   responseHeaders: HeaderMap | undefined;
   /** Body bytes received from downstream / sent to downstream. */

@@ -1,10 +1,14 @@
 /** A cluster: its hosts, its balancer, and counted upstream connects to its hosts. */
 
 import { ConnectError, MosnError } from "../common/errors.ts";
+import { log } from "../common/logger.ts";
 import type { Address, ClusterConfig, HostConfig } from "../config/model.ts";
 import { Connection, type ConnectionCounters } from "../network/connection.ts";
 import { connectionRegistry } from "../network/connection_registry.ts";
 import { dial } from "../network/dial.ts";
+import type { RawConn, TlsInfo } from "../network/raw_conn.ts";
+import { dialTls, TlsConnectError } from "../network/tls/client.ts";
+import { type TlsStats, tlsStats } from "../observability/tls_stats.ts";
 import { type StatsRegistry, type UpstreamStats, upstreamStats } from "../observability/stats.ts";
 import { HostImpl } from "./host.ts";
 import { type LoadBalancerFactory, loadBalancers } from "./lb/registry.ts";
@@ -52,6 +56,8 @@ export class ClusterImpl implements Cluster {
 
   readonly #pools = new Map<Host, Map<string, ConnectionPool>>();
   readonly #counters = new Map<Host, ConnectionCounters>();
+  /** Set when the cluster's tls_context is on. */
+  readonly #tlsStats: TlsStats | undefined;
   readonly #conns = new Set<Connection>();
   #idleWaiters: (() => void)[] = [];
   #closed = false;
@@ -70,6 +76,7 @@ export class ClusterImpl implements Cluster {
       );
     }
     this.stats = upstreamStats(stats, { cluster: config.name });
+    if (config.tls) this.#tlsStats = tlsStats(stats, { cluster: config.name });
     this.resources = new ResourceManager(config.circuitBreakers);
     this.#statsRegistry = stats;
     this.#factory = factory;
@@ -187,10 +194,30 @@ export class ClusterImpl implements Cluster {
     if (this.#closed) {
       throw new ConnectError(host.addressText, false, new Error(`cluster ${this.name} is closed`));
     }
-    let raw: Deno.Conn;
+    let raw: RawConn;
+    let tls: TlsInfo | undefined;
+    const tlsCfg = this.config.tls;
     try {
-      raw = await dial(host.address, this.config.connectTimeoutMs);
+      if (tlsCfg) {
+        ({ conn: raw, info: tls } = await dialTls(
+          host.address,
+          this.config.connectTimeoutMs,
+          tlsCfg,
+        ));
+        this.#tlsStats!.handshake.inc();
+      } else raw = await dial(host.address, this.config.connectTimeoutMs);
     } catch (e) {
+      if (e instanceof TlsConnectError) {
+        const ts = this.#tlsStats!;
+        ts.handshakeFailed.inc();
+        ts.byReason.get(e.tlsReason)?.inc();
+        log.warn("upstream TLS handshake failed", {
+          cluster: this.name,
+          host: host.addressText,
+          reason: e.tlsReason,
+          detail: (e.cause as Error)?.message ?? String(e.cause),
+        });
+      }
       cs.connectionConFail.inc();
       hs.connectionConFail.inc();
       if (e instanceof ConnectError && e.code === "CONNECT_TIMEOUT") {
@@ -208,6 +235,7 @@ export class ClusterImpl implements Cluster {
       bufferLimitBytes: this.config.connBufferLimitBytes,
       counters: this.#countersFor(host),
     });
+    if (tls) conn.tls = tls;
     cs.connectionTotal.inc();
     hs.connectionTotal.inc();
     cs.connectionActive.inc();

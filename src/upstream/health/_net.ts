@@ -1,6 +1,8 @@
 /** Socket helpers of the health checks: abortable connects, full writes, error → CheckResult. */
 
-import type { Address } from "../../config/model.ts";
+import type { Address, TlsContextConfig } from "../../config/model.ts";
+import type { RawConn } from "../../network/raw_conn.ts";
+import { dialTls } from "../../network/tls/client.ts";
 import { type CheckResult, unhealthy } from "./types.ts";
 
 /** The peer answered something a check cannot accept (not a network failure). */
@@ -35,15 +37,20 @@ export async function connectTo(addr: Address, signal: AbortSignal): Promise<Den
 }
 
 /**
- * Connects, runs `fn`, and always closes the connection — also as soon as `signal` aborts, so a
- * pending read or write fails at once.
+ * Connects (over TLS when the cluster has a tls_context: an HTTP check must speak what the
+ * host speaks), runs `fn`, and always closes the connection — also as soon as `signal` aborts,
+ * so a pending read or write fails at once.
  */
 export async function withConnection<T>(
   addr: Address,
   signal: AbortSignal,
-  fn: (conn: Deno.Conn) => Promise<T>,
+  fn: (conn: RawConn) => Promise<T>,
+  tls?: TlsContextConfig,
 ): Promise<T> {
-  const conn = await connectTo(addr, signal);
+  if (signal.aborted) throw abortError();
+  const conn: RawConn = tls
+    ? (await dialTls(addr, 0, tls, signal)).conn
+    : await connectTo(addr, signal);
   let closed = false;
   const close = () => {
     if (closed) return;
@@ -65,7 +72,7 @@ export async function withConnection<T>(
 }
 
 /** Writes all of `data` (socket writes may be partial). */
-export async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
+export async function writeAll(conn: RawConn, data: Uint8Array): Promise<void> {
   let off = 0;
   while (off < data.byteLength) off += await conn.write(data.subarray(off));
 }
@@ -75,7 +82,7 @@ export async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void>
  * Throws ClosedError at EOF and BadResponseError past `maxBytes`.
  */
 export async function readUntil(
-  conn: Deno.Conn,
+  conn: RawConn,
   complete: (data: Uint8Array) => boolean,
   maxBytes: number,
 ): Promise<Uint8Array> {

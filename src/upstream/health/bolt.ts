@@ -141,7 +141,7 @@ export async function boltCheck(
         (b) => b.byteLength >= BOLT_RESPONSE_HEADER_LEN,
         BOLT_RESPONSE_HEADER_LEN,
       );
-    });
+    }, host.cluster.config.tls);
     const h = decodeBoltResponseHeader(frame);
     if (!h) throw new BadResponseError("bad response: short bolt frame");
     return judgeBoltResponse(h, requestId);

@@ -13,6 +13,7 @@
  */
 
 import http2 from "node:http2";
+import { options as tlsOptions } from "../../network/tls/server.ts";
 import net from "node:net";
 import { Buffer } from "node:buffer";
 import type { HealthCheckConfig } from "../../config/model.ts";
@@ -190,9 +191,17 @@ export function grpcCheck(
 
     const addr = host.address;
     const authority = cfg.host || (addr.kind === "unix" ? "localhost" : formatAddress(addr));
+    const tls = host.cluster.config.tls;
     try {
       session = addr.kind === "unix"
         ? http2.connect(`http://${authority}`, { createConnection: () => net.connect(addr.path) })
+        : tls
+        // A TLS cluster's hosts speak gRPC over TLS: same SNI, CA and client certificate.
+        ? http2.connect(`https://${formatAddress(addr)}`, {
+          ...tlsOptions(tls),
+          ...(tls.serverName ? { servername: tls.serverName } : {}),
+          rejectUnauthorized: !tls.insecureSkip,
+        })
         : http2.connect(`http://${formatAddress(addr)}`);
     } catch (e) {
       finish(sessionFailure(e));

@@ -15,6 +15,7 @@ import { Http1Parser } from "../../protocol/http1/parser.ts";
 import { Http1ParseError } from "../../protocol/http1/types.ts";
 import type { Host } from "../types.ts";
 import { BadResponseError, ClosedError, failureOf, withConnection, writeAll } from "./_net.ts";
+import type { RawConn } from "../../network/raw_conn.ts";
 import { type CheckResult, HEALTHY, unhealthy } from "./types.ts";
 
 /** Body bytes read past the head before the answer is judged on its status alone. */
@@ -40,7 +41,7 @@ export function statusExpected(
 }
 
 /** Sends the request and reads the final response's status (the body is read, up to a cap). */
-async function exchange(conn: Deno.Conn, request: Uint8Array, method: string): Promise<number> {
+async function exchange(conn: RawConn, request: Uint8Array, method: string): Promise<number> {
   await writeAll(conn, request);
   let status = 0;
   let complete = false;
@@ -82,6 +83,7 @@ export async function httpCheck(
       host.address,
       signal,
       (conn) => exchange(conn, request, cfg.method),
+      host.cluster.config.tls,
     );
     return statusExpected(status, cfg.expectedStatuses)
       ? HEALTHY

@@ -12,7 +12,9 @@ import {
 } from "../../../src/upstream/health/grpc.ts";
 import { startHealthChecker } from "../../../src/upstream/health/health_checker.ts";
 import { HealthFlag } from "../../../src/upstream/types.ts";
-import { hcConfig, hcStat, hex, makeCluster, waitFor } from "./_helpers.ts";
+import { clusterConfig, hcConfig, hcStat, hex, makeCluster, waitFor } from "./_helpers.ts";
+import { ClusterImpl } from "../../../src/upstream/cluster.ts";
+import { pem } from "../../_support/tls.ts";
 
 const FAC = HealthFlag.FailedActiveHealthCheck;
 
@@ -61,10 +63,13 @@ type Answer =
   | { kind: "status"; serving: number }
   | { kind: "grpc-error"; code: number };
 
-/** A cleartext HTTP/2 gRPC health server answering per `answer()`; records the requests. */
-async function healthServer(answer: () => Answer) {
+/**
+ * An HTTP/2 gRPC health server answering per `answer()`; records the requests. Cleartext, or
+ * TLS with the fixture certificate for b.example.com when `tls` is set.
+ */
+async function healthServer(answer: () => Answer, tls?: { cert: string; key: string }) {
   const requests: { path: string; headers: http2.IncomingHttpHeaders; body: string }[] = [];
-  const server = http2.createServer();
+  const server = tls ? http2.createSecureServer(tls) : http2.createServer();
   server.on("stream", (stream: http2.ServerHttp2Stream, headers) => {
     const chunks: Buffer[] = [];
     stream.on("data", (c: Buffer) => chunks.push(c));
@@ -158,5 +163,43 @@ Deno.test("grpc: nothing listening is a network failure (connect refused)", asyn
   } finally {
     hc.close();
     await hc.settled();
+  }
+});
+
+Deno.test("grpc: a TLS cluster's hosts are checked over TLS (SNI, CA)", async () => {
+  let answer: Answer = { kind: "status", serving: 2 };
+  const server = await healthServer(() => answer, { cert: pem("b.pem"), key: pem("b.key") });
+  const stats = new StatsRegistry();
+  const cluster = new ClusterImpl({
+    ...clusterConfig("rpc_tls", [`127.0.0.1:${server.port}`]),
+    tls: {
+      certChain: "",
+      privateKey: "",
+      caCert: pem("ca.pem"),
+      verifyClient: false,
+      requireClientCert: false,
+      insecureSkip: false,
+      serverName: "b.example.com",
+      cipherSuites: [],
+      ecdhCurves: [],
+      alpn: [],
+      dnsNames: [],
+    },
+  }, stats);
+  const host = cluster.hosts[0] as HostImpl;
+  const hc = startHealthChecker(
+    cluster,
+    hcConfig({ protocol: "grpc", intervalMs: 50, unhealthyThreshold: 1, healthyThreshold: 1 }),
+    { stats },
+  );
+  try {
+    await waitFor(() => !host.healthy, 3000, "unhealthy on NOT_SERVING");
+    answer = { kind: "status", serving: 1 };
+    await waitFor(() => host.healthy, 3000, "healthy on SERVING over TLS");
+    assert.ok(server.requests.length >= 2);
+  } finally {
+    hc.close();
+    cluster.close();
+    await server.close();
   }
 });
