@@ -396,8 +396,10 @@ export class MosnServer implements AdminSource {
     await new Promise((r) => setTimeout(r, graceMs));
     if (this.#state === "RUNNING") this.#state = "DRAINING";
     for (const l of this.#listeners) l.stopAccepting();
-    await this.#admin?.close();
-    await Promise.allSettled(this.#demos.map((d) => d.close()));
+    // These stop listening at once; their open requests finish in the background (a slow admin
+    // client must not hold the new process waiting for our answer).
+    this.#admin?.close().catch(() => {});
+    for (const d of this.#demos) d.close().catch(() => {});
     this.logger.info("upgrade: listeners handed over", { steered, unsteered });
     return { steered, unsteered };
   }
