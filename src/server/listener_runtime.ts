@@ -23,6 +23,10 @@ import {
 } from "../observability/stats.ts";
 import type { ClusterManager } from "../upstream/types.ts";
 
+/** How often a drain looks again at connections that had no drain handler yet. */
+const DRAIN_RECHECK_MS = 100;
+const DRAIN_RECHECK_ROUNDS = 100;
+
 /** Services every listener shares. */
 export interface ListenerServices {
   readonly registry: Registry<NetworkFilterFactory>;
@@ -139,7 +143,26 @@ export class ListenerRuntime {
 
   /** Asks each open connection to finish politely (HTTP/1: close after the current response). */
   drainConnections(): void {
-    for (const c of this.connections) c.drainHandler?.();
+    // A connection still detecting its protocol (Auto) gets its drain handler once detected:
+    // look again until every connection has been told (or has closed).
+    const pending = new Set<Connection>();
+    for (const c of this.connections) {
+      if (c.drainHandler) c.drainHandler();
+      else pending.add(c);
+    }
+    if (pending.size === 0) return;
+    // tcp_proxy connections never get a handler: stop looking after a while.
+    let rounds = DRAIN_RECHECK_ROUNDS;
+    const timer = setInterval(() => {
+      for (const c of pending) {
+        if (!this.connections.has(c)) pending.delete(c);
+        else if (c.drainHandler) {
+          pending.delete(c);
+          c.drainHandler();
+        }
+      }
+      if (pending.size === 0 || --rounds === 0) clearInterval(timer);
+    }, DRAIN_RECHECK_MS);
   }
 
   closeAll(): void {
