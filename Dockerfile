@@ -61,7 +61,8 @@ COPY --from=build /out/etc/mosn/ /etc/mosn/
 
 USER 10001:10001
 WORKDIR /var/lib/mosn
-# 2045: the default listener; 34901: the admin API (no authentication: publish it deliberately).
+# 2045: the default listener; 34901: the admin API. It binds 0.0.0.0 in the container, so its API
+# answers only with admin.token set (Authorization: Bearer); /ready stays open for HEALTHCHECK.
 EXPOSE 2045 34901
 # `mosn healthcheck` = GET http://127.0.0.1:34901/ready must answer 200; pass another URL when
 # a mounted config moves the admin API.

@@ -23,6 +23,7 @@
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import { VERSION } from "../src/version.ts";
+import { ensureConsole } from "./build_console.ts";
 
 /** Permissions the CLI needs; the same list as the `start` task in deno.json. */
 export const PERMISSIONS = [
@@ -82,9 +83,21 @@ type CompileResult = "ok" | "no-denort" | "failed";
 async function denoCompile(outDir: string, required: boolean): Promise<CompileResult> {
   const out = `${outDir}/mosn`;
   const t0 = performance.now();
+  await ensureConsole();
   say(`deno compile ${ENTRY} -> ${out} (downloads denort on first use; --offline-only skips)`);
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["compile", ...PERMISSIONS, ...UNSTABLE, ...V8_FLAGS, "--output", out, ENTRY],
+    args: [
+      "compile",
+      ...PERMISSIONS,
+      ...UNSTABLE,
+      ...V8_FLAGS,
+      // The console's static files, found at run time next to the admin module's source path.
+      "--include",
+      "console/dist",
+      "--output",
+      out,
+      ENTRY,
+    ],
     cwd: ROOT,
     env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
     stdout: "piped",
@@ -256,15 +269,43 @@ exit 127
 `;
 }
 
+/** The built console (built first when stale) as tar entries under `console/`. */
+async function consoleEntries(): Promise<TarEntry[]> {
+  await ensureConsole();
+  const dist = `${ROOT}/console/dist`;
+  const out: TarEntry[] = [];
+  const walk = async (rel: string): Promise<void> => {
+    for await (const e of Deno.readDir(`${dist}/${rel}`)) {
+      const name = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory) await walk(name);
+      else if (e.isFile) {
+        out.push({
+          name: `console/${name}`,
+          mode: 0o644,
+          data: await Deno.readFile(`${dist}/${name}`),
+        });
+      }
+    }
+  };
+  await walk("");
+  return out.sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
 async function buildOffline(outDir: string, useXz: boolean): Promise<void> {
   const out = `${outDir}/mosn-offline`;
   const t0 = performance.now();
   const denoPath = Deno.execPath();
   say(`bundling ${ENTRY} and embedding ${denoPath}`);
-  const [js, denoBin] = await Promise.all([bundle(), Deno.readFile(denoPath)]);
+  const [js, denoBin, consoleFiles] = await Promise.all([
+    bundle(),
+    Deno.readFile(denoPath),
+    consoleEntries(),
+  ]);
   const archive = tar([
     { name: "deno", mode: 0o755, data: denoBin },
     { name: "mosn.js", mode: 0o644, data: js },
+    // Unpacked next to mosn.js, where the admin looks for a bundled program's console.
+    ...consoleFiles,
     { name: "VERSION", mode: 0o644, data: encoder.encode(`${VERSION}\n`) },
     // Last entry: present only when everything before it was extracted.
     { name: ".complete", mode: 0o644, data: new Uint8Array() },

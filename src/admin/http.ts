@@ -1,6 +1,7 @@
 /** Request context, handler type and response helpers shared by the admin handlers. */
 
 import type { AdminSource, ErrorResponse } from "./types.ts";
+import type { ConsoleRuntime } from "./console/runtime.ts";
 
 /** What a handler gets: the source it reads, the request, and the route table (for `/`). */
 export interface AdminContext {
@@ -10,6 +11,8 @@ export interface AdminContext {
   /** Milliseconds since the epoch; injected so tests can drive uptime. */
   readonly now: () => number;
   readonly routes: readonly RouteInfo[];
+  /** Sampler, event hub and static files of the console; absent in bare test servers. */
+  readonly console?: ConsoleRuntime;
 }
 
 export type Handler = (ctx: AdminContext) => Response | Promise<Response>;

@@ -5,7 +5,14 @@
 
 import { clusters } from "./handlers/clusters.ts";
 import { configDump } from "./handlers/config_dump.ts";
-import { indexPage } from "./handlers/index_page.ts";
+import { consolePage, indexPage } from "./handlers/index_page.ts";
+import {
+  connections,
+  consoleClusters,
+  events,
+  overview,
+  routes as routeTables,
+} from "./handlers/console_api.ts";
 import { listeners } from "./handlers/listeners.ts";
 import { memory } from "./handlers/memory.ts";
 import { reload } from "./handlers/reload.ts";
@@ -28,7 +35,45 @@ export interface Route extends RouteInfo {
 
 /** Every admin endpoint; `/` lists them from here. */
 export const ROUTES: readonly Route[] = [
-  { method: "GET", path: "/", description: "this menu", handler: indexPage },
+  {
+    method: "GET",
+    path: "/",
+    description: "the console (this menu at /help when the console is not built)",
+    handler: consolePage,
+  },
+  { method: "GET", path: "/help", description: "this menu", handler: indexPage },
+  {
+    method: "GET",
+    path: "/api/v1/overview",
+    description: "version, uptime, listeners, totals and the last minutes of rate/error/latency",
+    handler: overview,
+  },
+  {
+    method: "GET",
+    path: "/api/v1/connections",
+    description: "live downstream and upstream connections (?direction=, ?limit=)",
+    handler: connections,
+  },
+  {
+    method: "GET",
+    path: "/api/v1/clusters",
+    description:
+      "clusters with circuit-breaker usage and hosts: health and reasons, weight, cx/rq, success rate, latency",
+    handler: consoleClusters,
+  },
+  {
+    method: "GET",
+    path: "/api/v1/routes",
+    description: "router configs → virtual hosts → routes with match, action and hit counts",
+    handler: routeTables,
+  },
+  {
+    method: "GET",
+    path: "/api/v1/events",
+    description:
+      "Server-Sent Events: overview, connections, clusters snapshots every second (?topics=)",
+    handler: events,
+  },
   {
     method: "GET",
     path: "/api/v1/config_dump",

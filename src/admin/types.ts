@@ -7,6 +7,8 @@ import type { Logger, LogLevel } from "../common/logger.ts";
 import type { MosnConfig } from "../config/model.ts";
 import type { StatsRegistry } from "../observability/stats.ts";
 import type { ClusterManager } from "../upstream/types.ts";
+import type { ConnectionEntry } from "../network/connection_registry.ts";
+import type { RouteTable } from "../router/route_table.ts";
 
 /** MOSN's process states (pkg/admin/store). */
 export type ServerState =
@@ -43,6 +45,10 @@ export interface AdminSource {
   config(): MosnConfig;
   state(): ServerState;
   listeners(): readonly ListenerInfo[];
+  /** The live route tables (console routes view with hit counts); absent = none. */
+  routeTables?(): readonly RouteTable[];
+  /** Live connections; absent = the process-wide registry (src/network/connection_registry.ts). */
+  connections?(): Iterable<ConnectionEntry>;
   /** argv as started, for `/server_info` `command_line`; optional, defaults to `Deno.args`. */
   readonly commandLine?: readonly string[];
 }

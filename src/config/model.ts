@@ -213,6 +213,11 @@ export interface HostConfig {
 
 export interface AdminConfig {
   readonly address: Address;
+  /**
+   * mosn.ts extension `admin.token`: the bearer token the admin API asks for. Required for every
+   * API call when the admin binds a non-loopback address; optional on loopback.
+   */
+  readonly token?: string;
 }
 
 export interface DemoUpstreamConfig {

@@ -351,8 +351,12 @@ function parseAdmin(root: ObjReader): AdminConfig {
     }
     addr.done();
   }
+  const token = a.str("token", "");
+  if (a.has("token") && token.length < 8) {
+    a.ctx.error(a.at("token"), "must be at least 8 characters (a bearer token for the admin API)");
+  }
   a.done();
-  return { address };
+  return token ? { address, token } : { address };
 }
 
 function parseDemoUpstreams(root: ObjReader): DemoUpstreamConfig[] {

@@ -33,6 +33,8 @@ export class RouteEntry implements RouteMatch {
   readonly upstreamProtocol: UpstreamProtocol | undefined;
   readonly hashPolicy: readonly HashPolicyConfig[];
   readonly perFilterConfig: Readonly<Record<string, unknown>> | undefined;
+  /** Requests this route matched since its table was built (admin/console hit counts). */
+  hits = 0;
 
   // path condition
   readonly #kind: number;

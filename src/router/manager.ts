@@ -17,6 +17,11 @@ export class RouterManager {
     return this.#tables.get(name);
   }
 
+  /** Every table, in config order. */
+  tables(): RouteTable[] {
+    return [...this.#tables.values()];
+  }
+
   names(): string[] {
     return [...this.#tables.keys()];
   }

@@ -11,8 +11,10 @@ export interface RouteTableOptions {
   random?: () => number;
 }
 
-interface CompiledVirtualHost {
+/** A virtual host as built: its domains and compiled routes (read by the admin API). */
+export interface CompiledVirtualHost {
   readonly name: string;
+  readonly domains: readonly string[];
   readonly routes: readonly RouteEntry[];
 }
 
@@ -32,6 +34,7 @@ export class RouteTable {
   readonly name: string;
   readonly config: RouterConfig;
   readonly #hosts = new DomainIndex<CompiledVirtualHost>();
+  readonly #virtualHosts: CompiledVirtualHost[] = [];
 
   constructor(config: RouterConfig, options: RouteTableOptions = {}) {
     this.name = config.routerConfigName;
@@ -52,8 +55,10 @@ export class RouteTable {
       };
       const compiled: CompiledVirtualHost = {
         name: vh.name,
+        domains: vh.domains,
         routes: vh.routers.map((r) => new RouteEntry(vh.name, r, outer, random)),
       };
+      this.#virtualHosts.push(compiled);
       for (const d of vh.domains) this.#hosts.add(d, compiled);
     }
     this.#hosts.seal();
@@ -69,9 +74,17 @@ export class RouteTable {
     const routes = vh.routes;
     for (let i = 0; i < routes.length; i++) {
       const r = routes[i]!;
-      if (r.matches(req, pathEnd)) return r;
+      if (r.matches(req, pathEnd)) {
+        r.hits++;
+        return r;
+      }
     }
     return undefined;
+  }
+
+  /** The virtual hosts in config order, with their routes and hit counts. */
+  virtualHosts(): readonly CompiledVirtualHost[] {
+    return this.#virtualHosts;
   }
 
   /** Name of the virtual host `authority` selects, or undefined (for diagnostics and tests). */

@@ -13,6 +13,7 @@ import type { StreamFilterFactory } from "../filter/stream/types.ts";
 import { AccessLog } from "../observability/access_log.ts";
 import { formatAddress } from "../network/address.ts";
 import { Connection, type ConnectionCounters } from "../network/connection.ts";
+import { connectionRegistry } from "../network/connection_registry.ts";
 import { type BindOptions, Listener } from "../network/listener.ts";
 import { localDestination, originalDestination } from "../network/original_dst.ts";
 import type { Registry } from "../common/registry.ts";
@@ -214,7 +215,9 @@ export class ListenerRuntime {
     s.connectionTotal.inc();
     s.connectionActive.inc();
     this.connections.add(conn);
+    connectionRegistry.add(conn, "downstream", this.name);
     conn.onClose((reason) => {
+      connectionRegistry.remove(conn);
       s.connectionActive.dec();
       s.connectionDestroy.inc();
       if (reason === "idle_timeout") s.idleTimeout.inc();

@@ -12,6 +12,7 @@ import type { Address, MosnConfig } from "../config/model.ts";
 import { networkFilters } from "../filter/network/registry.ts";
 import { streamFilters } from "../filter/stream/registry.ts";
 import { RouterManager } from "../router/manager.ts";
+import type { RouteTable } from "../router/route_table.ts";
 import type { NetworkFilterFactory } from "../filter/network/types.ts";
 import { StatsRegistry } from "../observability/stats.ts";
 import { ClusterManagerImpl } from "../upstream/cluster_manager.ts";
@@ -282,6 +283,10 @@ export class MosnServer implements AdminSource {
 
   config(): MosnConfig {
     return this.#config;
+  }
+
+  routeTables(): RouteTable[] {
+    return this.routers.tables();
   }
 
   state(): ServerState {

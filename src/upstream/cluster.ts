@@ -3,6 +3,7 @@
 import { ConnectError, MosnError } from "../common/errors.ts";
 import type { Address, ClusterConfig, HostConfig } from "../config/model.ts";
 import { Connection, type ConnectionCounters } from "../network/connection.ts";
+import { connectionRegistry } from "../network/connection_registry.ts";
 import { dial } from "../network/dial.ts";
 import { type StatsRegistry, type UpstreamStats, upstreamStats } from "../observability/stats.ts";
 import { HostImpl } from "./host.ts";
@@ -212,7 +213,9 @@ export class ClusterImpl implements Cluster {
     cs.connectionActive.inc();
     hs.connectionActive.inc();
     this.#conns.add(conn);
+    connectionRegistry.add(conn, "upstream", this.name, host.addressText);
     conn.onClose(() => {
+      connectionRegistry.remove(conn);
       cs.connectionActive.dec();
       hs.connectionActive.dec();
       cs.connectionDestroy.inc();

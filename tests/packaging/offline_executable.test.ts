@@ -77,6 +77,7 @@ async function newestUnder(dir: string): Promise<number> {
 async function ensureBuilt(): Promise<void> {
   const inputs = await Promise.all([
     newestUnder(`${REPO}/src`),
+    newestUnder(`${REPO}/console/src`),
     mtime(`${REPO}/deno.json`),
     mtime(`${REPO}/deno.lock`),
     mtime(`${REPO}/scripts/compile.ts`),
@@ -248,6 +249,13 @@ Deno.test({
             const body = await res.text();
             assert.equal(res.status, 200);
             assert.match(body, /Hello from mosn\.ts/);
+
+            // The console travels inside the executable.
+            const page = await fetch(`http://127.0.0.1:${admin}/`, {
+              client,
+              signal: AbortSignal.timeout(10_000),
+            });
+            assert.match(await page.text(), /<script type="module" src="\/assets\/app-/);
 
             child.kill("SIGTERM");
             let timer: ReturnType<typeof setTimeout> | undefined;

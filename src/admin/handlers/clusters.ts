@@ -52,7 +52,7 @@ export function healthFlagsText(h: Host): string {
 }
 
 /** Why each flag is set, by flag name (hosts that record reasons, e.g. HostImpl). */
-function healthReasons(h: Host): Record<string, string> {
+export function healthReasons(h: Host): Record<string, string> {
   const reasons = (h as { healthReasons?: ReadonlyMap<number, string> }).healthReasons;
   const out: Record<string, string> = {};
   if (!reasons) return out;

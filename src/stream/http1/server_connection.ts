@@ -228,6 +228,12 @@ export class Http1ServerConnection implements ReadFilter, ParserHandler<RequestH
     });
   }
 
+  /** 1 while a request is being answered (for the connection listing), else 0. */
+  get activeStreams(): number {
+    const s = this.#current;
+    return s !== undefined && !s.responseDone ? 1 : 0;
+  }
+
   // ---- ReadFilter ----
 
   onData(data: Uint8Array, endStream: boolean): FilterStatus | Promise<unknown> {

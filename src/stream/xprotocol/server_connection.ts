@@ -142,6 +142,11 @@ export class XServerConnection implements ReadFilter {
     });
   }
 
+  /** Requests in flight on this connection (for the connection listing). */
+  get activeStreams(): number {
+    return this.#streams.size;
+  }
+
   onData(data: Uint8Array, endStream: boolean): FilterStatus {
     if (endStream) {
       // The client closed its side: answers still in flight go out, then we close.

@@ -4,6 +4,7 @@
  */
 
 import { log } from "../../common/logger.ts";
+import { connectionRegistry } from "../../network/connection_registry.ts";
 import type { XProtocol } from "../../protocol/xprotocol/types.ts";
 import { XClientConnection } from "../../stream/xprotocol/client_connection.ts";
 import type { ResponseReceiver } from "../../stream/types.ts";
@@ -70,6 +71,7 @@ export class MultiplexPool implements ConnectionPool {
       }
       const client = new XClientConnection(conn, this.#proto);
       this.#client = client;
+      connectionRegistry.describe(conn, this.#proto.name, () => client.inflight);
       conn.onClose(() => {
         if (this.#client === client) this.#client = undefined;
       });

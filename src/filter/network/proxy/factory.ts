@@ -11,6 +11,7 @@ import { createXProtocol } from "../../../protocol/xprotocol/registry.ts";
 import type { ServerStream } from "../../../stream/types.ts";
 import { XServerConnection } from "../../../stream/xprotocol/server_connection.ts";
 import { parseProxyConfig } from "./config.ts";
+import { connectionRegistry } from "../../../network/connection_registry.ts";
 import { encodeBoltGoAway } from "../../../protocol/xprotocol/bolt/goaway.ts";
 
 export const proxyFactory: NetworkFilterFactory<ProxyFilterConfig> = {
@@ -29,7 +30,11 @@ export const proxyFactory: NetworkFilterFactory<ProxyFilterConfig> = {
       const ctx = buildProxyContext({ ...config, upstreamProtocol: upstream }, deps);
       const newStream = (stream: ServerStream) => new DownstreamRequest(stream, ctx);
       if (protocol === "Http1") {
-        return (conn) => new Http1ServerConnection(conn, newStream, { limits, onProtocolError });
+        return (conn) => {
+          const sc = new Http1ServerConnection(conn, newStream, { limits, onProtocolError });
+          connectionRegistry.describe(conn, protocol, () => sc.activeStreams);
+          return sc;
+        };
       }
       const proto = createXProtocol(protocol);
       const stats = deps.stats.scope("protocol", {
@@ -39,8 +44,15 @@ export const proxyFactory: NetworkFilterFactory<ProxyFilterConfig> = {
       const goAway = proto.name === "bolt" && config.enableBoltGoAway
         ? encodeBoltGoAway
         : undefined;
-      return (conn) =>
-        new XServerConnection(conn, proto, newStream, { onProtocolError, stats, goAway });
+      return (conn) => {
+        const sc = new XServerConnection(conn, proto, newStream, {
+          onProtocolError,
+          stats,
+          goAway,
+        });
+        connectionRegistry.describe(conn, protocol, () => sc.activeStreams);
+        return sc;
+      };
     };
     const protocols = config.downstreamProtocols;
     if (protocols.length === 1) {

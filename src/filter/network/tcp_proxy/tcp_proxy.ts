@@ -7,6 +7,7 @@
 import type { TcpProxyConfig } from "../../../config/model.ts";
 import { log } from "../../../common/logger.ts";
 import { type Connection, FilterStatus, type ReadFilter } from "../../../network/connection.ts";
+import { connectionRegistry } from "../../../network/connection_registry.ts";
 import type { Host } from "../../../upstream/types.ts";
 import type { FilterDeps } from "../types.ts";
 import { selectCluster } from "./route.ts";
@@ -105,6 +106,7 @@ export class TcpProxy implements ReadFilter {
   #attach(up: Connection, host: Host): void {
     const down = this.#down;
     this.#up = up;
+    connectionRegistry.describe(up, "TCP");
     host.activeRequests++;
     if (this.#cfg.idleTimeoutMs > 0) up.setIdleTimeout(this.#cfg.idleTimeoutMs);
     up.addReadFilter(new Forwarder(down));

@@ -1,0 +1,7 @@
+/// <reference lib="dom" />
+/** Console entry point: mounts the app into #app. */
+
+import { render } from "preact";
+import { App } from "./app.tsx";
+
+render(<App />, document.getElementById("app")!);
