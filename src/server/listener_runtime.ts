@@ -131,6 +131,25 @@ export class ListenerRuntime {
     this.#listener.start();
   }
 
+  /**
+   * Reload: takes over `old`'s bound socket when this listener (its changed config) has the same
+   * address and socket options, so that nothing is refused or reset between the two; false when
+   * it cannot (then bind a socket of its own).
+   */
+  takeSocketFrom(old: ListenerRuntime): boolean {
+    const a = this.config.address, b = old.config.address;
+    const sameAddress = a.kind === "tcp"
+      ? b.kind === "tcp" && a.host === b.host && a.port !== 0 && a.port === old.port
+      : b.kind === "unix" && a.path === b.path;
+    const transparent = (c: ListenerConfig) => c.originalDst?.mode === "tproxy";
+    if (
+      !sameAddress || !old.accepting || this.config.bindPort === false ||
+      transparent(this.config) !== transparent(old.config)
+    ) return false;
+    old.#listener.transferTo(this.#listener);
+    return true;
+  }
+
   /** Stops accepting; open connections go on. */
   stopAccepting(): void {
     this.#listener.close();
