@@ -106,17 +106,18 @@ async function start(file: string | undefined, flags: StartFlags): Promise<numbe
   setUpLogging(config);
   const path = file ?? Deno.env.get("MOSN_CONFIG")!;
   const admin = config.admin.address;
-  let stateDir: string;
+  let sockPath: string | undefined;
   try {
-    stateDir = resolveStateDir(flags.stateDir, admin.kind === "tcp" ? admin.port : 0);
+    sockPath = `${
+      resolveStateDir(flags.stateDir, admin.kind === "tcp" ? admin.port : 0)
+    }/mosn.sock`;
   } catch (e) {
-    err(`mosn: state dir: ${(e as Error).message}`);
-    return 1;
+    // Not fatal: the proxy runs, it only cannot be upgraded smoothly.
+    log.warn("upgrade: state dir unusable; smooth upgrade disabled", { err: (e as Error).message });
   }
-  const sockPath = `${stateDir}/mosn.sock`;
 
   // A live process on the control socket means this start is an upgrade (MOSN: reconfig.sock).
-  const old = await ControlClient.connect(sockPath);
+  const old = sockPath ? await ControlClient.connect(sockPath) : undefined;
   if (flags.upgrade && !old) {
     log.warn("upgrade: no running mosn.ts found; starting normally", { control: sockPath });
   }
@@ -155,8 +156,16 @@ async function start(file: string | undefined, flags: StartFlags): Promise<numbe
       server.releaseSteering();
       log.info("upgrade: old process stopped accepting; it drains and exits", { ...r });
     } catch (e) {
-      // Both processes serve now; the old one may still hand over or be stopped by hand.
-      log.error("upgrade: handover failed", { err: e });
+      old.close();
+      if (e instanceof MosnError && e.code === "CONNECTION_CLOSED") {
+        // The old process went away mid-handover: this one serves alone now.
+        log.warn("upgrade: the old process closed the control socket; serving alone");
+      } else {
+        // It refused (another process is taking over): leave it serving, step back.
+        err(`mosn: upgrade refused by the running process: ${(e as Error).message}`);
+        await server.stop("fast");
+        return 1;
+      }
     } finally {
       old.close();
     }
@@ -171,23 +180,31 @@ async function start(file: string | undefined, flags: StartFlags): Promise<numbe
         resolve(1);
       });
     };
+    let handedOver = false;
     try {
-      control = serveControl(sockPath, {
-        hello: () => ({
-          pid: Deno.pid,
-          addresses: server.boundAddresses(),
-          config: server.documentCopy(),
-        }),
-        takeover: async () => {
-          const r = await server.handover(HANDOVER_GRACE_MS);
-          // No third process may find us now: the new one serves the control socket next.
-          control?.close();
-          // Drain (HTTP/1 Connection: close, bolt GoAway where enabled) up to
-          // graceful_timeout, then exit; after the reply has gone out.
-          setTimeout(() => stop("graceful"), 0);
-          return r;
-        },
-      });
+      if (sockPath) {
+        control = serveControl(sockPath, {
+          hello: () => ({
+            pid: Deno.pid,
+            addresses: server.boundAddresses(),
+            config: server.documentCopy(),
+          }),
+          takeover: async () => {
+            // One successor only: a second newcomer started at the same time gets an error.
+            if (handedOver || server.state() !== "RUNNING") {
+              throw new Error(`this process is ${handedOver ? "handing over" : server.state()}`);
+            }
+            handedOver = true;
+            const r = await server.handover(HANDOVER_GRACE_MS);
+            // No third process may find us now: the new one serves the control socket next.
+            control?.close();
+            // Drain (HTTP/1 Connection: close, bolt GoAway where enabled) up to
+            // graceful_timeout, then exit; after the reply has gone out.
+            setTimeout(() => stop("graceful"), 0);
+            return r;
+          },
+        });
+      }
     } catch (e) {
       log.warn("upgrade control socket unavailable; smooth upgrade disabled", {
         path: sockPath,

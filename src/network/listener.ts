@@ -32,6 +32,8 @@ export class Listener {
   readonly #transparent: boolean;
   /** The inode of the unix socket file we bound: only that file is ours to remove. */
   #unixIno: number | null = null;
+  /** Set once the socket moved to another Listener (reload); see transferTo. */
+  #transferredTo: Listener | undefined;
 
   constructor(
     name: string,
@@ -78,6 +80,27 @@ export class Listener {
     this.#listener = l;
   }
 
+  /**
+   * Moves the bound socket to `next` (an unbound Listener for the same address): a reload that
+   * changes a listener's settings keeps its socket, so no connection is refused or reset in
+   * between. The accept loop keeps running here (Deno allows one pending accept per socket) and
+   * serves through `next`; this object is left unbound.
+   */
+  transferTo(next: Listener): void {
+    next.#listener = this.#listener;
+    next.#accepting = this.#accepting;
+    next.#unixIno = this.#unixIno;
+    this.#transferredTo = next;
+    this.#listener = undefined;
+    this.#accepting = false;
+    this.#unixIno = null;
+  }
+
+  /** Whoever owns the socket this object's accept loop reads (after transfers). */
+  #owner(): Listener {
+    return this.#transferredTo ? this.#transferredTo.#owner() : this;
+  }
+
   /** The bound port (useful when the config asked for port 0). */
   get port(): number {
     const addr = this.#listener?.addr;
@@ -96,19 +119,19 @@ export class Listener {
   }
 
   async #acceptLoop(l: Deno.Listener): Promise<void> {
-    while (this.#accepting) {
+    while (this.#owner().#accepting) {
       let conn: Deno.Conn;
       try {
         conn = await l.accept();
       } catch (e) {
-        if (!this.#accepting || e instanceof Deno.errors.BadResource) break;
+        if (!this.#owner().#accepting || e instanceof Deno.errors.BadResource) break;
         // EMFILE and friends: log, back off briefly, keep the listener.
         log.warn("accept failed", { listener: this.name, err: e });
         await new Promise((r) => setTimeout(r, 100));
         continue;
       }
       try {
-        this.#onAccept(conn);
+        this.#owner().#onAccept(conn);
       } catch (e) {
         log.error("connection setup failed", { listener: this.name, err: e });
         try {

@@ -9,6 +9,7 @@ import { MosnError } from "../common/errors.ts";
 import { log } from "../common/logger.ts";
 import type { Address } from "../config/model.ts";
 import { formatAddress } from "./address.ts";
+import type { BindOptions } from "./listener.ts";
 
 export class NodeListener {
   readonly name: string;
@@ -31,7 +32,7 @@ export class NodeListener {
    * asynchronously and reports errors as events, so a synchronous Deno.listen probe finds a
    * busy address here and turns port 0 into a concrete port.
    */
-  bind(): void {
+  bind(opts: BindOptions = {}): void {
     if (this.#bound) return;
     const a = this.address;
     let port = 0;
@@ -41,7 +42,9 @@ export class NodeListener {
           Deno.removeSync(a.path);
         } catch { /* no stale socket file */ }
       } else {
-        const probe = Deno.listen({ hostname: a.host, port: a.port });
+        // A shared address (upgrade, reload) is held by the socket this one joins through
+        // SO_REUSEPORT; probing it without the option would fail.
+        const probe = Deno.listen({ hostname: a.host, port: a.port, reusePort: opts.shared });
         port = (probe.addr as Deno.NetAddr).port;
         probe.close();
       }
@@ -91,7 +94,8 @@ export class NodeListener {
       server.once("error", () => resolve()); // logged above; nothing to wait for
     });
     if (a.kind === "unix") server.listen(a.path);
-    else server.listen(this.#port, a.host);
+    // SO_REUSEPORT like Deno-native listeners, so that an upgrade can join this socket.
+    else server.listen({ port: this.#port, host: a.host, reusePort: true });
     this.#server = server;
   }
 

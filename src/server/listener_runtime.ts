@@ -32,6 +32,10 @@ import {
 import type { ClusterManager } from "../upstream/types.ts";
 import type { RequestTracing } from "../observability/otel/types.ts";
 
+/** How often a drain looks again at connections that had no drain handler yet. */
+const DRAIN_RECHECK_MS = 100;
+const DRAIN_RECHECK_ROUNDS = 100;
+
 /** Services every listener shares. */
 export interface ListenerServices {
   readonly registry: Registry<NetworkFilterFactory>;
@@ -155,6 +159,28 @@ export class ListenerRuntime {
     return this.#listener instanceof NodeListener ? this.#listener.listening() : Promise.resolve();
   }
 
+  /**
+   * Reload: takes over `old`'s bound socket when this listener (its changed config) has the same
+   * address and socket options, so that nothing is refused or reset between the two; false when
+   * it cannot (then bind a socket of its own).
+   */
+  takeSocketFrom(old: ListenerRuntime): boolean {
+    const a = this.config.address, b = old.config.address;
+    const sameAddress = a.kind === "tcp"
+      ? b.kind === "tcp" && a.host === b.host && a.port !== 0 && a.port === old.port
+      : b.kind === "unix" && a.path === b.path;
+    const transparent = (c: ListenerConfig) => c.originalDst?.mode === "tproxy";
+    if (
+      !sameAddress || !old.accepting || this.config.bindPort === false ||
+      transparent(this.config) !== transparent(old.config)
+    ) return false;
+    const from = old.#listener, to = this.#listener;
+    // node:net (TLS) listeners cannot hand a socket over: they join the reuseport group instead.
+    if (!(from instanceof Listener) || !(to instanceof Listener)) return false;
+    from.transferTo(to);
+    return true;
+  }
+
   /** Stops accepting; open connections go on. */
   stopAccepting(): void {
     this.#listener.close();
@@ -168,7 +194,26 @@ export class ListenerRuntime {
 
   /** Asks each open connection to finish politely (HTTP/1: close after the current response). */
   drainConnections(): void {
-    for (const c of this.connections) c.drainHandler?.();
+    // A connection still detecting its protocol (Auto) gets its drain handler once detected:
+    // look again until every connection has been told (or has closed).
+    const pending = new Set<Connection>();
+    for (const c of this.connections) {
+      if (c.drainHandler) c.drainHandler();
+      else pending.add(c);
+    }
+    if (pending.size === 0) return;
+    // tcp_proxy connections never get a handler: stop looking after a while.
+    let rounds = DRAIN_RECHECK_ROUNDS;
+    const timer = setInterval(() => {
+      for (const c of pending) {
+        if (!this.connections.has(c)) pending.delete(c);
+        else if (c.drainHandler) {
+          pending.delete(c);
+          c.drainHandler();
+        }
+      }
+      if (pending.size === 0 || --rounds === 0) clearInterval(timer);
+    }, DRAIN_RECHECK_MS);
   }
 
   closeAll(): void {

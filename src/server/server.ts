@@ -24,9 +24,6 @@ import { startIdleTrim } from "./idle_trim.ts";
 import { ListenerRuntime, type ListenerServices } from "./listener_runtime.ts";
 import { assertPortFree, steerAddress, unsteerAddress } from "../network/reuseport.ts";
 
-/** How long a replaced socket keeps accepting after new connections are steered away. */
-const HANDOFF_GRACE_MS = 300;
-
 export interface StartOptions {
   /**
    * Addresses ("host:port") the process being upgraded listens on: joined (SO_REUSEPORT)
@@ -144,8 +141,7 @@ export class MosnServer implements AdminSource {
     const byName = new Map(this.#listeners.map((l) => [l.name, l]));
     const result: ListenerRuntime[] = [];
     const fresh: ListenerRuntime[] = [];
-    /** Changed listeners on the same TCP address: the new socket joins the old one's group. */
-    const handoffs = new Map<ListenerRuntime, ListenerRuntime>();
+    const sharedFresh = new Set<ListenerRuntime>();
     for (const cfg of next.servers[0]?.listeners ?? []) {
       const old = byName.get(cfg.name);
       byName.delete(cfg.name);
@@ -156,22 +152,27 @@ export class MosnServer implements AdminSource {
       const l = new ListenerRuntime(cfg, this.#svc);
       if (old) {
         changed.push(cfg.name);
-        const a = cfg.address, b = old.config.address;
-        const sameAddr = a.kind === "tcp" && b.kind === "tcp" && a.port !== 0 &&
-          a.host === b.host && a.port === old.port && old.accepting;
-        if (sameAddr) handoffs.set(l, old);
-        else this.#retire(old);
-      } else added.push(cfg.name);
-      fresh.push(l);
+        // Same address: the new settings take over the old socket (nothing refused or reset);
+        // the old listener's connections finish with the old settings.
+        if (!l.takeSocketFrom(old)) {
+          // A node:net (TLS) listener on the same address joins the old socket's reuseport
+          // group instead; the old one closes right after.
+          if (sameTcpAddress(old.config.address, cfg.address)) sharedFresh.add(l);
+          fresh.push(l);
+        }
+        this.#retire(old);
+      } else {
+        added.push(cfg.name);
+        fresh.push(l);
+      }
       result.push(l);
     }
     for (const old of byName.values()) {
       removed.push(old.name);
       this.#retire(old);
     }
-    for (const l of fresh) l.bind({ shared: handoffs.has(l) });
+    for (const l of fresh) l.bind({ shared: sharedFresh.has(l) });
     for (const l of fresh) l.start();
-    for (const [l, old] of handoffs) this.#handOff(old, l);
     this.#listeners = result;
     this.#config = next;
     this.logger.info("config reloaded", { added, changed, removed });
@@ -241,27 +242,6 @@ export class MosnServer implements AdminSource {
       l.stopAccepting();
       if (graceful) l.drainConnections();
     }
-  }
-
-  /**
-   * A changed listener keeps its address: the new socket joined the old one's reuseport group,
-   * so steer new connections to it, let the old socket empty its queue, then retire the old
-   * one (closing it at once would reset connections the kernel had queued on it).
-   */
-  #handOff(old: ListenerRuntime, next: ListenerRuntime): void {
-    const a = next.config.address;
-    if (a.kind !== "tcp") return this.#retire(old);
-    this.#retiredListeners.add(old);
-    let steered = 0;
-    try {
-      steered = steerAddress(a.host, next.port, 1);
-    } catch (e) {
-      this.logger.warn("reload: cannot steer connections to the new listener", { err: e });
-    }
-    setTimeout(() => {
-      this.#retire(old);
-      if (steered > 0) unsteerAddress(a.host, next.port);
-    }, HANDOFF_GRACE_MS);
   }
 
   /** Stops a listener accepting; its connections finish, then it is forgotten. */
@@ -422,8 +402,10 @@ export class MosnServer implements AdminSource {
     await new Promise((r) => setTimeout(r, graceMs));
     if (this.#state === "RUNNING") this.#state = "DRAINING";
     for (const l of this.#listeners) l.stopAccepting();
-    await this.#admin?.close();
-    await Promise.allSettled(this.#demos.map((d) => d.close()));
+    // These stop listening at once; their open requests finish in the background (a slow admin
+    // client must not hold the new process waiting for our answer).
+    this.#admin?.close().catch(() => {});
+    for (const d of this.#demos) d.close().catch(() => {});
     this.logger.info("upgrade: listeners handed over", { steered, unsteered });
     return { steered, unsteered };
   }
@@ -492,4 +474,9 @@ export class MosnServer implements AdminSource {
     this.#state = "STOPPED";
     this.logger.info("mosn.ts stopped", { mode });
   }
+}
+
+function sameTcpAddress(a: Address, b: Address): boolean {
+  return a.kind === "tcp" && b.kind === "tcp" && a.host === b.host && a.port === b.port &&
+    a.port !== 0;
 }

@@ -229,3 +229,42 @@ Deno.test("upgrade: a start on ports held by something else is refused, also by 
     for (const d of dirs) await Deno.remove(d, { recursive: true });
   }
 });
+
+Deno.test("upgrade: the control socket hands over once; a second newcomer is refused", async () => {
+  const { ControlClient } = await import("../../src/server/upgrade/control.ts");
+  const web = origin(() => new Response("web"));
+  const sofa = await startSofaServer();
+  const stateDir = await Deno.makeTempDir();
+  const doc = loadDoc({
+    httpPort: freePort(),
+    rpcPort: freePort(),
+    clusters: { c1: web.address },
+    routeTo: "c1",
+    sofa: sofa.address,
+  });
+  const old = await startProcess(doc, { MOSN_STATE_DIR: stateDir });
+  const [a, b] = [
+    await ControlClient.connect(`${stateDir}/mosn.sock`),
+    await ControlClient.connect(`${stateDir}/mosn.sock`),
+  ];
+  try {
+    assert.ok(a && b, "the control socket answers");
+    const hello = await a.hello();
+    assert.equal(hello.pid, old.child.pid);
+    assert.equal(hello.addresses.length, 3, "two listeners and the admin API");
+    assert.ok(Array.isArray((hello.config as { servers?: unknown[] }).servers));
+    const [first, second] = await Promise.allSettled([a.takeover(), b.takeover()]);
+    assert.equal(first.status, "fulfilled");
+    assert.equal(second.status, "rejected");
+    assert.match(String((second as PromiseRejectedResult).reason), /handing over/);
+    assert.equal(await old.exited, 0, "the old process drains and exits after handing over");
+  } finally {
+    a?.close();
+    b?.close();
+    old.kill("SIGKILL");
+    await old.exited;
+    await web.close();
+    await sofa.close();
+    await Deno.remove(stateDir, { recursive: true });
+  }
+});

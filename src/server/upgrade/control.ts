@@ -166,8 +166,15 @@ export class ControlClient {
   }
 
   async #call(msg: Record<string, unknown>, expect: string): Promise<Record<string, unknown>> {
-    await writeLine(this.#conn, msg);
-    const r = await this.#lines.next();
+    let r: unknown;
+    try {
+      await writeLine(this.#conn, msg);
+      r = await this.#lines.next();
+    } catch (e) {
+      throw new MosnError("CONNECTION_CLOSED", `upgrade: control socket: ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
     if (r === null) {
       throw new MosnError(
         "CONNECTION_CLOSED",
