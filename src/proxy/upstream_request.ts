@@ -60,7 +60,13 @@ export class UpstreamRequest implements ResponseReceiver, PoolCallbacks {
     if (this.#perTryTimeoutMs > 0) {
       this.#tryTimer = timers.schedule(this.#perTryTimeoutMs, () => this.#onTryTimeout());
     }
-    this.#cancelPool = cluster.pool(this.host, this.#down.ctx.upstreamProtocol).newStream(
+    // HTTP routes may pick the upstream protocol (HTTP/1.1 ↔ HTTP/2 conversion); RPC may not.
+    const ctxProto = this.#down.ctx.upstreamProtocol;
+    const routeProto = this.#down.route?.upstreamProtocol;
+    const proto = routeProto && (ctxProto === "Http1" || ctxProto === "Http2")
+      ? routeProto
+      : ctxProto;
+    this.#cancelPool = cluster.pool(this.host, proto).newStream(
       this,
       this,
       fresh,

@@ -2,7 +2,15 @@
 
 import type { ProxyFilterConfig, ProxyProtocol } from "../../../config/model.ts";
 import type { Connection, ReadFilter } from "../../../network/connection.ts";
-import { matchHttp1, ProtocolSniffer, type SniffCandidate, xprotocolCandidate } from "./sniffer.ts";
+import {
+  matchHttp1,
+  matchHttp2,
+  ProtocolSniffer,
+  type SniffCandidate,
+  xprotocolCandidate,
+} from "./sniffer.ts";
+import { Http2ServerConnection } from "../../../stream/http2/server_connection.ts";
+import { http2Stats } from "../../../stream/http2/stats.ts";
 import { DownstreamRequest } from "../../../proxy/downstream_request.ts";
 import { buildProxyContext } from "../../../proxy/build_context.ts";
 import { Http1ServerConnection } from "../../../stream/http1/server_connection.ts";
@@ -30,6 +38,10 @@ export const proxyFactory: NetworkFilterFactory<ProxyFilterConfig> = {
       if (protocol === "Http1") {
         return (conn) => new Http1ServerConnection(conn, newStream, { limits, onProtocolError });
       }
+      if (protocol === "Http2") {
+        const stats = http2Stats(deps.stats, { listener: deps.listenerName });
+        return (conn) => new Http2ServerConnection(conn, newStream, { stats, onProtocolError });
+      }
       const proto = createXProtocol(protocol);
       const stats = deps.stats.scope("protocol", {
         listener: deps.listenerName,
@@ -46,6 +58,8 @@ export const proxyFactory: NetworkFilterFactory<ProxyFilterConfig> = {
       const create = install(p);
       return p === "Http1"
         ? { name: p, match: matchHttp1, create }
+        : p === "Http2"
+        ? { name: p, match: matchHttp2, create }
         : xprotocolCandidate(createXProtocol(p), create);
     });
     return (conn) => conn.addReadFilter(new ProtocolSniffer(conn, candidates));

@@ -1,0 +1,194 @@
+import assert from "node:assert/strict";
+import { startInProcess } from "../_support/mosn.ts";
+import { httpDoc, origin, simpleRouter } from "../_support/http.ts";
+import { h2Origin, run } from "../_support/h2.ts";
+
+function proxy(address: string, down: string, up: string, extra: Record<string, unknown> = {}) {
+  return startInProcess(
+    httpDoc({
+      clusters: [{ name: "o", hosts: [{ address }] }],
+      routers: [simpleRouter([{ match: { prefix: "/" }, route: { cluster_name: "o" } }])],
+      proxy: { downstream_protocol: down, upstream_protocol: up, ...extra },
+    }),
+    { admin: true },
+  );
+}
+
+/** An h2c origin answering with its method, path, authority and body, plus a trailer. */
+function echoH2() {
+  return h2Origin((stream, headers) => {
+    const chunks: Uint8Array[] = [];
+    stream.on("data", (c: Uint8Array) => chunks.push(c));
+    stream.on("end", () => {
+      const body = new TextDecoder().decode(concat(chunks));
+      stream.respond({ ":status": 200, "x-origin": "h2" }, { waitForTrailers: true });
+      stream.on("wantTrailers", () => stream.sendTrailers({ "x-trailer": "t1" }));
+      stream.end(`${headers[":method"]} ${headers[":path"]} ${headers[":authority"]} ${body}`);
+    });
+  });
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.byteLength;
+  }
+  return out;
+}
+
+Deno.test("http2: h2c client (curl, nghttp) to an HTTP/1.1 upstream", async () => {
+  const o = origin(async (req) =>
+    new Response(`${req.method} ${new URL(req.url).pathname} ${req.headers.get("host")} ${await req
+      .text()}`)
+  );
+  const mosn = proxy(o.address, "Http2", "Http1");
+  const port = mosn.listenerPort("http");
+  try {
+    const get = await run("curl", ["-sS", "--http2-prior-knowledge", `http://127.0.0.1:${port}/a`]);
+    assert.equal(get.stdout, `GET /a 127.0.0.1:${port} `);
+    const post = await run("curl", [
+      "-sS",
+      "--http2-prior-knowledge",
+      "-d",
+      "payload",
+      `http://127.0.0.1:${port}/p`,
+    ]);
+    assert.equal(post.stdout, `POST /p 127.0.0.1:${port} payload`);
+    // nghttp: several streams at once on one connection.
+    const n = await run("nghttp", [
+      "-n",
+      "-s",
+      "-m",
+      "20",
+      `http://127.0.0.1:${port}/m`,
+    ]);
+    assert.equal(n.code, 0, n.stderr);
+    assert.equal(o.requests, 22);
+  } finally {
+    await mosn.stop("fast");
+    await o.close();
+  }
+});
+
+Deno.test("http2: HTTP/1.1 client to an h2c upstream, trailers as chunked trailers", async () => {
+  const o = await echoH2();
+  const mosn = proxy(o.address, "Http1", "Http2");
+  const port = mosn.listenerPort("http");
+  try {
+    const r = await run("curl", ["-sS", "-i", "--raw", "-d", "b0dy", `http://127.0.0.1:${port}/x`]);
+    assert.match(r.stdout, /^HTTP\/1\.1 200/);
+    assert.match(r.stdout, /x-origin: h2/);
+    assert.match(r.stdout, /transfer-encoding: chunked/i);
+    assert.match(
+      r.stdout,
+      new RegExp(`POST /x 127\\.0\\.0\\.1:${port} b0dy\\r\\n0\\r\\nx-trailer: t1`),
+    );
+    // Keep-alive client, several requests: all multiplexed on one upstream connection.
+    const many = await run("curl", [
+      "-sS",
+      ...Array.from({ length: 5 }, (_, i) => `http://127.0.0.1:${port}/k${i}`),
+    ]);
+    assert.match(many.stdout, /GET \/k4/);
+  } finally {
+    await mosn.stop("fast");
+    await o.close();
+  }
+});
+
+Deno.test("http2: h2c to h2c with trailers, large bodies both ways, one upstream connection", async () => {
+  const o = await h2Origin((stream, headers) => {
+    const chunks: Uint8Array[] = [];
+    stream.on("data", (c: Uint8Array) => chunks.push(c));
+    stream.on("end", () => {
+      const body = concat(chunks);
+      stream.respond({ ":status": 200, "x-len": String(body.byteLength) }, {
+        waitForTrailers: true,
+      });
+      stream.on("wantTrailers", () => stream.sendTrailers({ "x-trailer": "t1" }));
+      if (headers[":path"] === "/big") stream.end(new Uint8Array(3 * 1024 * 1024).fill(97));
+      else stream.end(`${headers[":method"]} ${headers[":path"]}`);
+    });
+  });
+  const mosn = proxy(o.address, "Http2", "Http2");
+  const port = mosn.listenerPort("http");
+  const dir = await Deno.makeTempDir();
+  try {
+    const r = await run("curl", [
+      "-sS",
+      "-i",
+      "--http2-prior-knowledge",
+      `http://127.0.0.1:${port}/t`,
+    ]);
+    assert.match(r.stdout, /^HTTP\/2 200/);
+    assert.match(r.stdout, /GET \/t/);
+    assert.match(r.stdout, /x-trailer: t1/);
+    // 2 MiB up, 3 MiB down (several flow-control windows each way).
+    await Deno.writeFile(`${dir}/up`, new Uint8Array(2 * 1024 * 1024).fill(98));
+    const big = await run("curl", [
+      "-sS",
+      "-D",
+      "-",
+      "-o",
+      `${dir}/down`,
+      "--http2-prior-knowledge",
+      "--data-binary",
+      `@${dir}/up`,
+      `http://127.0.0.1:${port}/big`,
+    ]);
+    assert.match(big.stdout, /x-len: 2097152/);
+    assert.equal((await Deno.stat(`${dir}/down`)).size, 3 * 1024 * 1024);
+    const load = await run("h2load", [
+      "-n",
+      "400",
+      "-c",
+      "4",
+      "-m",
+      "10",
+      `http://127.0.0.1:${port}/h`,
+    ]);
+    assert.match(load.stdout, /400 succeeded/);
+    // Every stream above rode one upstream connection.
+    assert.equal(o.sessionsOpened(), 1);
+    const stats = await (await fetch(`http://127.0.0.1:${mosn.adminPort}/api/v1/stats`)).json();
+    for (const key of ["listener.http", "cluster.o"]) {
+      assert.equal(stats.http2[key].stream_total, "402", key);
+      assert.equal(stats.http2[key].stream_active, "0", key);
+    }
+  } finally {
+    await mosn.stop("fast");
+    await o.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("http2: Auto detects the HTTP/2 preface and HTTP/1 on one port", async () => {
+  const o = origin((req) => new Response(`up ${req.method} ${new URL(req.url).pathname}`));
+  const mosn = startInProcess(httpDoc({
+    clusters: [{ name: "o", hosts: [{ address: o.address }] }],
+    routers: [
+      simpleRouter([{
+        match: { prefix: "/" },
+        route: { cluster_name: "o", upstream_protocol: "Http1" },
+      }]),
+    ],
+    proxy: { downstream_protocol: "Auto" },
+  }));
+  const port = mosn.listenerPort("http");
+  try {
+    const h2 = await run("curl", [
+      "-sS",
+      "-w",
+      " %{http_version}",
+      "--http2-prior-knowledge",
+      `http://127.0.0.1:${port}/two`,
+    ]);
+    assert.equal(h2.stdout, "up GET /two 2");
+    const h1 = await run("curl", ["-sS", "-w", " %{http_version}", `http://127.0.0.1:${port}/one`]);
+    assert.equal(h1.stdout, "up GET /one 1.1");
+  } finally {
+    await mosn.stop("fast");
+    await o.close();
+  }
+});
