@@ -131,6 +131,16 @@ export class UpstreamRequest implements ResponseReceiver, PoolCallbacks {
         return;
       }
     }
+    if (endStream && resp.status === 200) {
+      // gRPC trailers-only answer: retried on the listed grpc-status codes.
+      const gs = resp.headers.get("grpc-status");
+      if (gs !== undefined && gs !== "0" && down.canRetry("grpc", Number(gs))) {
+        this.#countResponse(false);
+        this.#end();
+        down.retry();
+        return;
+      }
+    }
     this.#countResponse(resp.status < 500);
     if (endStream) this.#end();
     down.sendResponseHeaders(resp, endStream);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { startInProcess } from "../_support/mosn.ts";
 import { httpDoc, simpleRouter } from "../_support/http.ts";
+import { h2Origin, run } from "../_support/h2.ts";
 import { type EchoClient, echoClient, grpc, type Msg, startEchoServer } from "../_support/grpc.ts";
 
 const N = 10_000;
@@ -188,5 +189,76 @@ Deno.test("grpc: a client cancel reaches the server as a cancelled call", async 
     c.close();
     await mosn.stop("fast");
     await srv.close();
+  }
+});
+
+Deno.test("grpc: retries on a listed grpc-status (trailers-only UNAVAILABLE)", async () => {
+  const srv = await startEchoServer();
+  const mosn = grpcProxy(srv.address, {
+    retry_policy: { retry_on: "unavailable,cancelled", num_retries: 3 },
+  });
+  const c = echoClient(mosn.listenerPort("http"));
+  try {
+    const r = await unary(c, { text: "unavailable", n: 1 });
+    assert.equal(r.err, null);
+    assert.equal(r.res?.text, "echo unavailable");
+    assert.equal(srv.attempts, 3);
+  } finally {
+    c.close();
+    await mosn.stop("fast");
+    await srv.close();
+  }
+});
+
+Deno.test("grpc: proxy-made failures are gRPC statuses (no upstream → UNAVAILABLE)", async () => {
+  const srv = await startEchoServer();
+  const dead = srv.address;
+  await srv.close();
+  const mosn = grpcProxy(dead);
+  const c = echoClient(mosn.listenerPort("http"));
+  try {
+    const r = await unary(c, { text: "x", n: 1 });
+    assert.equal(r.err?.code, grpc.status.UNAVAILABLE);
+    // No route for an unknown method: UNIMPLEMENTED.
+    const other = await run("curl", [
+      "-sS",
+      "-i",
+      "--http2-prior-knowledge",
+      "-H",
+      "content-type: application/grpc",
+      "-d",
+      "",
+      `http://127.0.0.1:${mosn.listenerPort("http")}/other.Svc/M`,
+    ]);
+    assert.match(other.stdout, /grpc-status: 12/);
+  } finally {
+    c.close();
+    await mosn.stop("fast");
+  }
+});
+
+Deno.test("grpc: grpc-timeout bounds the request (DEADLINE_EXCEEDED from the proxy)", async () => {
+  // An origin that never answers: only the proxy can end the call.
+  const o = await h2Origin(() => {});
+  const mosn = grpcProxy(o.address);
+  try {
+    const r = await run("curl", [
+      "-sS",
+      "-i",
+      "--http2-prior-knowledge",
+      "-H",
+      "content-type: application/grpc",
+      "-H",
+      "grpc-timeout: 300m",
+      "-d",
+      "",
+      `http://127.0.0.1:${mosn.listenerPort("http")}/mosn.test.Echo/Unary`,
+    ]);
+    assert.match(r.stdout, /^HTTP\/2 200/);
+    assert.match(r.stdout, /grpc-status: 4/);
+    assert.match(r.stdout, /content-type: application\/grpc/);
+  } finally {
+    await mosn.stop("fast");
+    await o.close();
   }
 });
