@@ -229,6 +229,22 @@ export class Connection {
     }
   }
 
+  /**
+   * A filter that will not handle this connection (a protocol sniffer that recognised nothing)
+   * hands it to the filters after it, with the bytes it held (Envoy's continueReading): they
+   * start now (onNewConnection) and receive every later read; `from` and those before it are
+   * dropped from the chain.
+   */
+  handOff(from: ReadFilter, data: Uint8Array): Promise<unknown> | undefined {
+    const i = this.#filters.indexOf(from);
+    if (i < 0) return undefined;
+    this.#filters.splice(0, i + 1);
+    for (const f of this.#filters) {
+      if (f.onNewConnection && f.onNewConnection() === FilterStatus.Stop) break;
+    }
+    return data.byteLength > 0 ? this.#dispatch(data, false) : undefined;
+  }
+
   #dispatch(data: Uint8Array, end: boolean): Promise<unknown> | undefined {
     for (const f of this.#filters) {
       const s = f.onData(data, end);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { startInProcess } from "../_support/mosn.ts";
-import { httpDoc, origin, simpleRouter } from "../_support/http.ts";
+import { httpDoc, origin, rawExchange, simpleRouter } from "../_support/http.ts";
+import { echoServer } from "../_support/net.ts";
 import { h2Origin, run } from "../_support/h2.ts";
 
 function proxy(address: string, down: string, up: string, extra: Record<string, unknown> = {}) {
@@ -190,5 +191,39 @@ Deno.test("http2: Auto detects the HTTP/2 preface and HTTP/1 on one port", async
   } finally {
     await mosn.stop("fast");
     await o.close();
+  }
+});
+
+Deno.test("http2: fallback_for_unknown_protocol hands unknown bytes to a following tcp_proxy", async () => {
+  const o = origin(() => new Response("via http"));
+  const echo = echoServer();
+  const doc = httpDoc({
+    clusters: [
+      { name: "o", hosts: [{ address: o.address }] },
+      { name: "raw", hosts: [{ address: `127.0.0.1:${echo.port}` }] },
+    ],
+    routers: [simpleRouter([{ match: { prefix: "/" }, route: { cluster_name: "o" } }])],
+    proxy: {
+      downstream_protocol: "Auto",
+      upstream_protocol: "Http1",
+      fallback_for_unknown_protocol: true,
+    },
+  });
+  // deno-lint-ignore no-explicit-any -- test document surgery
+  const chain = (doc as any).servers[0].listeners[0].filter_chains[0].filters;
+  chain.push({ type: "tcp_proxy", config: { cluster: "raw" } });
+  const mosn = startInProcess(doc);
+  const port = mosn.listenerPort("http");
+  try {
+    const raw = await rawExchange(port, "\x00\x01 not a protocol we know\n");
+    assert.equal(raw, "\x00\x01 not a protocol we know\n");
+    const h2 = await run("curl", ["-sS", "--http2-prior-knowledge", `http://127.0.0.1:${port}/`]);
+    assert.equal(h2.stdout, "via http");
+    const h1 = await run("curl", ["-sS", `http://127.0.0.1:${port}/`]);
+    assert.equal(h1.stdout, "via http");
+  } finally {
+    await mosn.stop("fast");
+    await o.close();
+    await echo.close();
   }
 });

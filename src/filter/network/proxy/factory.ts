@@ -50,7 +50,8 @@ export const proxyFactory: NetworkFilterFactory<ProxyFilterConfig> = {
       return (conn) => new XServerConnection(conn, proto, newStream, { onProtocolError, stats });
     };
     const protocols = config.downstreamProtocols;
-    if (protocols.length === 1) {
+    const fallback = config.fallbackForUnknownProtocol;
+    if (protocols.length === 1 && !fallback) {
       const make = install(protocols[0]!);
       return (conn) => conn.addReadFilter(make(conn));
     }
@@ -62,6 +63,6 @@ export const proxyFactory: NetworkFilterFactory<ProxyFilterConfig> = {
         ? { name: p, match: matchHttp2, create }
         : xprotocolCandidate(createXProtocol(p), create);
     });
-    return (conn) => conn.addReadFilter(new ProtocolSniffer(conn, candidates));
+    return (conn) => conn.addReadFilter(new ProtocolSniffer(conn, candidates, fallback));
   },
 };

@@ -51,14 +51,20 @@ export function xprotocolCandidate(
 export class ProtocolSniffer implements ReadFilter {
   readonly #conn: Connection;
   readonly #candidates: readonly SniffCandidate[];
-  readonly #onUnknown: (() => void) | undefined;
+  /** fallback_for_unknown_protocol: unknown bytes go to the next network filter. */
+  readonly #fallback: boolean;
   #inner: ReadFilter | undefined;
   #held: Uint8Array | undefined;
 
-  constructor(conn: Connection, candidates: readonly SniffCandidate[], onUnknown?: () => void) {
+  constructor(conn: Connection, candidates: readonly SniffCandidate[], fallback = false) {
     this.#conn = conn;
     this.#candidates = candidates;
-    this.#onUnknown = onUnknown;
+    this.#fallback = fallback;
+  }
+
+  /** With a fallback, later filters (tcp_proxy) wait until the protocol is known. */
+  onNewConnection(): FilterStatus {
+    return this.#fallback ? FilterStatus.Stop : FilterStatus.Continue;
   }
 
   /** The protocol chosen, once known. */
@@ -93,9 +99,14 @@ export class ProtocolSniffer implements ReadFilter {
       this.#held = head === data ? data.slice() : head;
       return FilterStatus.Stop;
     }
+    if (this.#fallback) {
+      log.debug("proxy: unknown protocol, handing over", { conn: this.#conn.id });
+      this.chosen = "fallback";
+      this.#held = undefined;
+      return this.#conn.handOff(this, head) ?? FilterStatus.Stop;
+    }
     log.debug("proxy: unknown protocol, closing", { conn: this.#conn.id });
-    if (this.#onUnknown) this.#onUnknown();
-    else this.#conn.close("now");
+    this.#conn.close("now");
     return FilterStatus.Stop;
   }
 }
