@@ -96,6 +96,7 @@ export class Connection {
   #writeEndRequested = false;
   #writeEnded = false;
   #drainWaiters: (() => void)[] | undefined;
+  #writableWaiters: (() => void)[] | undefined;
   /** The chunk being written and how much of it the kernel has taken. */
   #writing: Uint8Array | undefined;
   #writeOff = 0;
@@ -285,6 +286,23 @@ export class Connection {
     return this.#whenDrained();
   }
 
+  /**
+   * Settles once the write queue is back under the low watermark (at once when it is not above
+   * the high one) or the connection closed: how callers that copy small chunks into the queue
+   * still get backpressure.
+   */
+  whenWritable(): Promise<void> {
+    if (!this.#aboveHigh || this.#closed) return Promise.resolve();
+    return new Promise<void>((r) => (this.#writableWaiters ??= []).push(r));
+  }
+
+  #releaseWritable(): void {
+    const w = this.#writableWaiters;
+    if (!w) return;
+    this.#writableWaiters = undefined;
+    for (const r of w) r();
+  }
+
   #whenDrained(): Promise<void> {
     if (!this.#flushing) return Promise.resolve();
     return new Promise<void>((r) => (this.#drainWaiters ??= []).push(r));
@@ -341,6 +359,7 @@ export class Connection {
     if (this.#aboveHigh && this.#queuedBytes <= this.#bufferLimit / 2) {
       this.#aboveHigh = false;
       if (this.#watermarkListeners) { for (const cb of this.#watermarkListeners) cb(false); }
+      this.#releaseWritable();
     }
     this.#flush();
   };
@@ -414,6 +433,7 @@ export class Connection {
     const waiters = this.#drainWaiters;
     this.#drainWaiters = undefined;
     if (waiters) { for (const w of waiters) w(); }
+    this.#releaseWritable();
     const listeners = this.#closeListeners ?? [];
     this.#closeListeners = undefined;
     for (const cb of listeners) {

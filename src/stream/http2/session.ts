@@ -114,7 +114,6 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
   #connSendWindow = DEFAULT_WINDOW;
   #connUnacked = 0;
   readonly #blocked = new Set<S>();
-  #drainWaiters: (() => void)[] | undefined;
   /** Highest stream id the peer opened (server) / we opened (client). */
   lastStreamId = 0;
   goawaySent = false;
@@ -135,13 +134,9 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
     if (!isServer) conn.write(PREFACE);
     conn.write(encodeSettings(settings));
     conn.write(encodeWindowUpdate(0, CONN_WINDOW - DEFAULT_WINDOW));
-    conn.onWatermark((above) => {
-      if (!above) this.#releaseDrainWaiters();
-    });
     conn.onClose(() => {
       this.#ended = true;
       this.#reader.stop();
-      this.#releaseDrainWaiters();
       const all = [...this.streams.values()];
       this.streams.clear();
       for (const s of all) {
@@ -578,7 +573,7 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
     if (n === len) {
       this.#writeData(s, chunk, 0, len, end);
       if (end) this.#localEnd(s);
-      return this.conn.aboveHighWatermark ? this.#whenDrained() : undefined;
+      return this.conn.aboveHighWatermark ? this.conn.whenWritable() : undefined;
     }
     if (n > 0) this.#writeData(s, chunk, 0, n, false);
     s.out = [{ data: chunk, off: n, end }];
@@ -655,16 +650,6 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
       if (this.#connSendWindow <= 0) return;
       this.#pump(s);
     }
-  }
-
-  #whenDrained(): Promise<void> {
-    return new Promise<void>((r) => (this.#drainWaiters ??= []).push(r));
-  }
-
-  #releaseDrainWaiters(): void {
-    const w = this.#drainWaiters;
-    this.#drainWaiters = undefined;
-    if (w) { for (const r of w) r(); }
   }
 
   #localEnd(s: S): void {
