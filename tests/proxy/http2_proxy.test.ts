@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import http2 from "node:http2";
 import { startInProcess } from "../_support/mosn.ts";
 import { httpDoc, origin, rawExchange, simpleRouter } from "../_support/http.ts";
 import { echoServer } from "../_support/net.ts";
@@ -225,5 +226,36 @@ Deno.test("http2: fallback_for_unknown_protocol hands unknown bytes to a followi
     await mosn.stop("fast");
     await o.close();
     await echo.close();
+  }
+});
+
+Deno.test("http2: graceful stop sends GOAWAY and lets the open stream finish", async () => {
+  const o = origin(async () => {
+    await new Promise((r) => setTimeout(r, 300));
+    return new Response("finished");
+  });
+  const mosn = proxy(o.address, "Http2", "Http1");
+  const port = mosn.listenerPort("http");
+  const client = http2.connect(`http://127.0.0.1:${port}`);
+  try {
+    const goaway = new Promise<number>((r) => client.once("goaway", (code: number) => r(code)));
+    const req = client.request({ ":path": "/slow" });
+    const body = new Promise<string>((resolve, reject) => {
+      let text = "";
+      req.setEncoding("utf8");
+      req.on("data", (c: string) => (text += c));
+      req.on("end", () => resolve(text));
+      req.on("error", reject);
+    });
+    await new Promise((r) => req.once("response", r).once("ready", r));
+    await new Promise((r) => setTimeout(r, 50));
+    const stopped = mosn.stop("graceful");
+    assert.equal(await goaway, 0); // NO_ERROR
+    assert.equal(await body, "finished");
+    await stopped;
+  } finally {
+    client.destroy();
+    await mosn.stop("fast");
+    await o.close();
   }
 });
