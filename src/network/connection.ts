@@ -268,7 +268,22 @@ export class Connection {
       this.#aboveHigh = true;
       if (this.#watermarkListeners) { for (const cb of this.#watermarkListeners) cb(true); }
     }
-    if (!this.#flushing) this.#flush();
+    if (!this.#flushing && !this.#corked) this.#flush();
+  }
+
+  #corked = false;
+  /**
+   * Holds writes in the queue until uncork(), so that frames produced in one pass (HTTP/2
+   * answering many streams from one read) leave in one syscall instead of two or more.
+   */
+  cork(): void {
+    this.#corked = true;
+  }
+
+  uncork(): void {
+    if (!this.#corked) return;
+    this.#corked = false;
+    if (!this.#flushing && this.#queue.length > 0) this.#flush();
   }
 
   /**
@@ -414,6 +429,10 @@ export class Connection {
    */
   close(mode: "flush" | "now", reason: CloseReason = "local_close"): void {
     if (this.#closed) return;
+    if (mode === "flush" && this.#corked) {
+      this.#corked = false;
+      if (!this.#flushing && this.#queue.length > 0) this.#flush();
+    }
     if (mode === "flush" && this.#flushing) {
       this.#writeEndRequested = true;
       (this.#drainWaiters ??= []).push(() => this.close("now", reason));

@@ -17,6 +17,7 @@
  */
 
 import { log } from "../../common/logger.ts";
+import { allocBytes } from "../../common/slab.ts";
 import { type Connection, FilterStatus, type ReadFilter } from "../../network/connection.ts";
 import { H2Code, H2ConnectionError, H2StreamError } from "../../protocol/http2/errors.ts";
 import {
@@ -150,6 +151,22 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
     });
   }
 
+  #corked = false;
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.conn.uncork();
+  };
+
+  /** Frames written in one pass of the event loop leave together (one syscall). */
+  #write(bytes: Uint8Array): void {
+    if (!this.#corked) {
+      this.#corked = true;
+      this.conn.cork();
+      queueMicrotask(this.#uncork);
+    }
+    this.conn.write(bytes);
+  }
+
   // ---- hooks for the server and client sides ----
 
   /** A complete header block for stream `sid` (request/response headers or trailers). */
@@ -208,7 +225,7 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
     this.stats?.protocolErrors.inc();
     this.#reader.stop();
     this.#ended = true;
-    this.conn.write(encodeGoaway(this.lastStreamId, code, e instanceof Error ? e.message : ""));
+    this.#write(encodeGoaway(this.lastStreamId, code, e instanceof Error ? e.message : ""));
     this.conn.close("flush");
   }
 
@@ -240,7 +257,7 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
         case FrameType.PING:
           if (sid !== 0) throw new H2ConnectionError(H2Code.PROTOCOL_ERROR, "PING on a stream");
           if (p.byteLength !== 8) throw new H2ConnectionError(H2Code.FRAME_SIZE_ERROR, "PING");
-          if (!(flags & Flag.ACK)) this.conn.write(encodePing(p, true));
+          if (!(flags & Flag.ACK)) this.#write(encodePing(p, true));
           return;
         case FrameType.GOAWAY:
           return this.#onGoawayFrame(sid, p);
@@ -257,7 +274,7 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
 
   #streamError(e: H2StreamError): void {
     log.debug("http2: stream error", { conn: this.conn.id, err: e.message });
-    this.conn.write(encodeRstStream(e.streamId, e.h2code));
+    this.#write(encodeRstStream(e.streamId, e.h2code));
     this.stats?.resetsSent.inc();
     const s = this.streams.get(e.streamId);
     if (s) this.#close(s, "protocol_error", true);
@@ -268,7 +285,7 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
     const frameLen = p.byteLength;
     this.#connUnacked += frameLen;
     if (this.#connUnacked >= CONN_WINDOW / 2) {
-      this.conn.write(encodeWindowUpdate(0, this.#connUnacked));
+      this.#write(encodeWindowUpdate(0, this.#connUnacked));
       this.#connUnacked = 0;
     }
     let body = p;
@@ -287,7 +304,8 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
     s.unacked += frameLen - body.byteLength;
     const end = (flags & Flag.END_STREAM) !== 0;
     if (end) s.remoteEnded = true;
-    const copy = body.slice();
+    const copy = allocBytes(body.byteLength);
+    copy.set(body);
     if (s.inBlocked) {
       (s.inQueue ??= []).push({ data: copy, end });
       return;
@@ -345,7 +363,7 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
   #consumed(s: S, n: number): void {
     s.unacked += n;
     if (!s.remoteEnded && s.unacked >= STREAM_WINDOW / 2 && !s.closed) {
-      this.conn.write(encodeWindowUpdate(s.id, s.unacked));
+      this.#write(encodeWindowUpdate(s.id, s.unacked));
       s.recvWindow += s.unacked;
       s.unacked = 0;
     }
@@ -478,7 +496,7 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
           break;
       }
     }
-    this.conn.write(SETTINGS_ACK);
+    this.#write(SETTINGS_ACK);
     if (windowDelta !== 0) {
       for (const s of this.streams.values()) {
         s.sendWindow += windowDelta;
@@ -536,9 +554,7 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
     enc.begin();
     for (let i = 0; i < pseudo.length; i += 2) enc.field(pseudo[i]!, pseudo[i + 1]!);
     for (let i = 0; i < headers.length; i += 2) {
-      let n = headers[i]!;
-      // Names are usually lower-case already (HTTP/2 peers, our own); H1 peers may not be.
-      if (hasUpper(n)) n = n.toLowerCase();
+      const n = lowerName(headers[i]!);
       if (CONNECTION_SPECIFIC.has(n)) continue;
       const v = headers[i + 1]!;
       if (n === "te" && v !== "trailers") {
@@ -548,8 +564,8 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
       }
       enc.field(n, v);
     }
-    const block = enc.finish();
-    this.conn.write(encodeHeaderBlock(s.id, block, end, this.peerMaxFrame));
+    const block = enc.finishLent(); // copied into the frame right away
+    this.#write(encodeHeaderBlock(s.id, block, end, this.peerMaxFrame));
     if (end) this.#localEnd(s);
   }
 
@@ -597,13 +613,13 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
     s.sendWindow -= to - from;
     this.#connSendWindow -= to - from;
     if (from === to) {
-      this.conn.write(encodeFrame(FrameType.DATA, end ? Flag.END_STREAM : 0, s.id));
+      this.#write(encodeFrame(FrameType.DATA, end ? Flag.END_STREAM : 0, s.id));
       return;
     }
     for (let off = from; off < to; off += max) {
       const stop = Math.min(to, off + max);
       const flags = end && stop === to ? Flag.END_STREAM : 0;
-      this.conn.write(encodeFrame(FrameType.DATA, flags, s.id, data, off, stop));
+      this.#write(encodeFrame(FrameType.DATA, flags, s.id, data, off, stop));
     }
   }
 
@@ -667,7 +683,7 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
   resetStream(s: S, code: number): void {
     if (s.closed) return;
     if (s.id !== 0 && !this.#ended) {
-      this.conn.write(encodeRstStream(s.id, code));
+      this.#write(encodeRstStream(s.id, code));
       this.stats?.resetsSent.inc();
     }
     this.#close(s, undefined, true);
@@ -697,7 +713,7 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
   goaway(code: number = H2Code.NO_ERROR): void {
     if (this.goawaySent || this.#ended) return;
     this.goawaySent = true;
-    this.conn.write(encodeGoaway(this.#isServer ? this.lastStreamId : 0, code));
+    this.#write(encodeGoaway(this.#isServer ? this.lastStreamId : 0, code));
     if (this.streams.size === 0) this.conn.close("flush");
   }
 }
@@ -711,10 +727,17 @@ function unpad(p: Uint8Array, sid: number): Uint8Array {
   return p.subarray(1, p.byteLength - pad);
 }
 
-function hasUpper(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 65 && c <= 90) return true;
+/**
+ * Lower-cased header names, cached: the same name strings come back request after request
+ * (HPACK table entries, parser-interned names), so a lookup beats scanning each one.
+ */
+const lowerCache = new Map<string, string>();
+function lowerName(n: string): string {
+  let l = lowerCache.get(n);
+  if (l === undefined) {
+    if (lowerCache.size >= 4096) lowerCache.clear();
+    l = n.toLowerCase();
+    lowerCache.set(n, l);
   }
-  return false;
+  return l;
 }

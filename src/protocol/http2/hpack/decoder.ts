@@ -20,6 +20,8 @@ export class HpackDecoder {
   readonly #names: string[] = [];
   readonly #values: string[] = [];
   #size = 0;
+  /** Index of the oldest live entry (entries before it are evicted, awaiting compaction). */
+  #head = 0;
   /** The limit the peer chose with a size update (≤ #maxAllowed). */
   #limit: number;
   /** Our SETTINGS_HEADER_TABLE_SIZE. */
@@ -113,7 +115,7 @@ export class HpackDecoder {
     if (idx <= STATIC_LEN) return STATIC_TABLE[idx - 1]![0];
     const d = idx - STATIC_LEN;
     const n = this.#names.length;
-    if (d > n) throw new HpackError(`index ${idx} out of range`);
+    if (d > n - this.#head) throw new HpackError(`index ${idx} out of range`);
     return this.#names[n - d]!;
   }
 
@@ -125,7 +127,7 @@ export class HpackDecoder {
     }
     const d = idx - STATIC_LEN;
     const n = this.#names.length;
-    if (d > n) throw new HpackError(`index ${idx} out of range`);
+    if (d > n - this.#head) throw new HpackError(`index ${idx} out of range`);
     out.push(this.#names[n - d]!, this.#values[n - d]!);
   }
 
@@ -135,6 +137,7 @@ export class HpackDecoder {
       // Larger than the whole table: the table empties (RFC 7541 §4.4).
       this.#names.length = 0;
       this.#values.length = 0;
+      this.#head = 0;
       this.#size = 0;
       return;
     }
@@ -144,16 +147,23 @@ export class HpackDecoder {
     this.#size += size;
   }
 
-  /** Evicts oldest entries until `room` more bytes fit under the limit. */
+  /**
+   * Evicts oldest entries until `room` more bytes fit under the limit. Evicted slots are
+   * skipped by an offset and compacted in bulk: a full table evicts on almost every insert.
+   */
   #evict(room: number): void {
-    let drop = 0;
-    while (this.#size + room > this.#limit && drop < this.#names.length) {
-      this.#size -= this.#names[drop]!.length + this.#values[drop]!.length + 32;
-      drop++;
+    const names = this.#names;
+    const values = this.#values;
+    let head = this.#head;
+    while (this.#size + room > this.#limit && head < names.length) {
+      this.#size -= names[head]!.length + values[head]!.length + 32;
+      head++;
     }
-    if (drop > 0) {
-      this.#names.splice(0, drop);
-      this.#values.splice(0, drop);
+    if (head > 64 || (head > 0 && head === names.length)) {
+      names.splice(0, head);
+      values.splice(0, head);
+      head = 0;
     }
+    this.#head = head;
   }
 }

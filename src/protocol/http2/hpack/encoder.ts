@@ -7,11 +7,17 @@
 import { STATIC_TABLE } from "./tables.ts";
 
 const STATIC_LEN = STATIC_TABLE.length;
-/** "name\0value" → static index, and name → its first static index. */
-const STATIC_FULL = new Map<string, number>();
+/**
+ * name → (value → static index), and name → its first static index. Two levels rather than a
+ * "name\0value" key: no string is built per field, and the decoder's table strings (the same
+ * objects request after request) keep their cached hashes.
+ */
+const STATIC_FULL = new Map<string, Map<string, number>>();
 const STATIC_NAME = new Map<string, number>();
 STATIC_TABLE.forEach(([n, v], i) => {
-  if (!STATIC_FULL.has(`${n}\0${v}`)) STATIC_FULL.set(`${n}\0${v}`, i + 1);
+  let byValue = STATIC_FULL.get(n);
+  if (!byValue) STATIC_FULL.set(n, byValue = new Map());
+  if (!byValue.has(v)) byValue.set(v, i + 1);
   if (!STATIC_NAME.has(n)) STATIC_NAME.set(n, i + 1);
 });
 
@@ -21,10 +27,11 @@ const MAX_INDEXED_VALUE = 256;
 const NEVER_INDEX = new Set(["authorization", "proxy-authorization", "cookie", "set-cookie"]);
 
 export class HpackEncoder {
-  /** Insertion number → entry; entry k lives while k >= #evicted. */
-  readonly #entryNames: string[] = [];
+  /** Sizes of live entries from #head on, oldest first; entry k lives while k >= #evicted. */
   readonly #entrySizes: number[] = [];
-  readonly #full = new Map<string, number>();
+  #head = 0;
+  readonly #full = new Map<string, Map<string, number>>();
+  #fullCount = 0;
   readonly #byName = new Map<string, number>();
   #inserted = 0;
   #evicted = 0;
@@ -61,13 +68,13 @@ export class HpackEncoder {
   }
 
   field(name: string, value: string): void {
-    const key = `${name}\0${value}`;
-    const s = STATIC_FULL.get(key);
+    const s = STATIC_FULL.get(name)?.get(value);
     if (s !== undefined) {
       this.#int(s, 7, 0x80);
       return;
     }
-    const d = this.#full.get(key);
+    const byValue = this.#full.get(name);
+    const d = byValue?.get(value);
     if (d !== undefined && d >= this.#evicted) {
       this.#int(STATIC_LEN + this.#inserted - d, 7, 0x80);
       return;
@@ -86,7 +93,7 @@ export class HpackEncoder {
       this.#int(nameIdx, 6, 0x40);
       if (nameIdx === 0) this.#str(name);
       this.#str(value);
-      this.#insert(name, key, size);
+      this.#insert(name, value, size);
       return;
     }
     if (nameIdx === 0) this.#str(name);
@@ -98,32 +105,50 @@ export class HpackEncoder {
     return this.#buf.slice(0, this.#pos);
   }
 
-  #insert(name: string, key: string, size: number): void {
+  /** The encoded block, lent: valid until the next begin(). */
+  finishLent(): Uint8Array {
+    return this.#buf.subarray(0, this.#pos);
+  }
+
+  #insert(name: string, value: string, size: number): void {
+    if (size > this.#limit) return;
     this.#evict(size);
     const k = this.#inserted++;
-    this.#entryNames.push(name);
     this.#entrySizes.push(size);
-    this.#full.set(key, k);
+    let byValue = this.#full.get(name);
+    if (!byValue) this.#full.set(name, byValue = new Map());
+    if (!byValue.has(value)) this.#fullCount++;
+    byValue.set(value, k);
     this.#byName.set(name, k);
     this.#size += size;
   }
 
   #evict(room: number): void {
-    let drop = 0;
-    const names = this.#entryNames;
     const sizes = this.#entrySizes;
-    while (this.#size + room > this.#limit && drop < names.length) {
-      this.#size -= sizes[drop]!;
-      drop++;
+    let head = this.#head;
+    while (this.#size + room > this.#limit && head < sizes.length) {
+      this.#size -= sizes[head]!;
+      head++;
     }
-    if (drop === 0) return;
-    names.splice(0, drop);
-    sizes.splice(0, drop);
-    this.#evicted += drop;
+    const dropped = head - this.#head;
+    if (dropped === 0) return;
+    this.#evicted += dropped;
+    // Evicted slots are skipped by an offset and compacted in bulk.
+    if (head > 64 || head === sizes.length) {
+      sizes.splice(0, head);
+      head = 0;
+    }
+    this.#head = head;
     // Stale map entries are recognised by k < #evicted; prune when the maps grow large.
-    if (this.#full.size > 1024) {
-      for (const [key, k] of this.#full) if (k < this.#evicted) this.#full.delete(key);
-      for (const [key, k] of this.#byName) if (k < this.#evicted) this.#byName.delete(key);
+    if (this.#fullCount > 1024) {
+      let count = 0;
+      for (const [name, byValue] of this.#full) {
+        for (const [value, k] of byValue) if (k < this.#evicted) byValue.delete(value);
+        if (byValue.size === 0) this.#full.delete(name);
+        count += byValue.size;
+      }
+      this.#fullCount = count;
+      for (const [name, k] of this.#byName) if (k < this.#evicted) this.#byName.delete(name);
     }
   }
 
