@@ -29,8 +29,9 @@ export interface H2Origin {
 /** An h2c (prior knowledge) origin on node:http2; `handler` answers each stream. */
 export async function h2Origin(
   handler: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void,
+  settings: http2.Settings = {},
 ): Promise<H2Origin> {
-  const server = http2.createServer();
+  const server = http2.createServer({ settings });
   const seen: http2.IncomingHttpHeaders[] = [];
   const sessions = new Set<http2.ServerHttp2Session>();
   let opened = 0;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import http2 from "node:http2";
 import { startInProcess } from "../_support/mosn.ts";
 import { httpDoc, origin, rawExchange, simpleRouter } from "../_support/http.ts";
-import { echoServer } from "../_support/net.ts";
+import { echoServer, tcpServer, writeAll } from "../_support/net.ts";
 import { h2Origin, run } from "../_support/h2.ts";
 
 function proxy(address: string, down: string, up: string, extra: Record<string, unknown> = {}) {
@@ -255,6 +255,62 @@ Deno.test("http2: graceful stop sends GOAWAY and lets the open stream finish", a
     await stopped;
   } finally {
     client.destroy();
+    await mosn.stop("fast");
+    await o.close();
+  }
+});
+
+Deno.test("http2: a second upstream connection opens only when the first is at the peer's stream limit", async () => {
+  const o = await h2Origin((stream) => {
+    setTimeout(() => {
+      stream.respond({ ":status": 200 });
+      stream.end("slow");
+    }, 200);
+  }, { maxConcurrentStreams: 2 });
+  const mosn = proxy(o.address, "Http2", "Http2");
+  const port = mosn.listenerPort("http");
+  try {
+    // Warm up: one connection, its SETTINGS (limit 2) known.
+    const first = await run("curl", [
+      "-sS",
+      "--http2-prior-knowledge",
+      `http://127.0.0.1:${port}/w`,
+    ]);
+    assert.equal(first.stdout, "slow");
+    assert.equal(o.sessionsOpened(), 1);
+    // Six at once: 2 per connection → 3 connections.
+    const r = await run("nghttp", ["-n", "-s", "-m", "6", `http://127.0.0.1:${port}/p`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(o.sessionsOpened(), 3);
+  } finally {
+    await mosn.stop("fast");
+    await o.close();
+  }
+});
+
+Deno.test("http2: an upstream that is not HTTP/2 fails the request with 502, no reconnect loop", async () => {
+  // Answers whatever arrives with an HTTP/1.1 400 and closes (as HTTP/1-only servers do).
+  const o = tcpServer(async (c) => {
+    await c.read(new Uint8Array(1024));
+    await writeAll(
+      c,
+      new TextEncoder().encode("HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n"),
+    );
+    c.close();
+  });
+  const mosn = proxy(`127.0.0.1:${o.port}`, "Http1", "Http2");
+  const port = mosn.listenerPort("http");
+  try {
+    const r = await run("curl", [
+      "-sS",
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{http_code}",
+      `http://127.0.0.1:${port}/`,
+    ]);
+    assert.equal(r.stdout, "502");
+  } finally {
     await mosn.stop("fast");
     await o.close();
   }

@@ -74,9 +74,13 @@ export class Http2ClientConnection extends H2Session<H2ClientStream> {
     conn.addReadFilter(this);
   }
 
-  /** Whether another stream may start now. */
+  /**
+   * Whether another stream may start now. Not before the server's SETTINGS: its stream limit
+   * (and windows) must be known, or a burst would be refused.
+   */
   get available(): boolean {
-    return !this.conn.closed && !this.goawayReceived && !this.goawaySent &&
+    return this.settingsReceived && !this.conn.closed && !this.goawayReceived &&
+      !this.goawaySent &&
       this.#active < this.peerMaxStreams && this.#nextId < MAX_STREAM_ID;
   }
 

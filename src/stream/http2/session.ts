@@ -112,6 +112,8 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
   peerMaxFrame = DEFAULT_MAX_FRAME;
   peerInitialWindow = DEFAULT_WINDOW;
   peerMaxStreams = Infinity;
+  /** The peer's first SETTINGS arrived (its limits are known). */
+  settingsReceived = false;
   #connSendWindow = DEFAULT_WINDOW;
   #connUnacked = 0;
   readonly #blocked = new Set<S>();
@@ -497,6 +499,7 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
       }
     }
     this.#write(SETTINGS_ACK);
+    this.settingsReceived = true;
     if (windowDelta !== 0) {
       for (const s of this.streams.values()) {
         s.sendWindow += windowDelta;

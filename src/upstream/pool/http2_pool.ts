@@ -28,7 +28,9 @@ export class Http2Pool implements ConnectionPool {
   readonly #resources: ResourceManager;
   readonly #stats: Http2Stats | undefined;
   readonly #conns: Http2ClientConnection[] = [];
+  /** Connects in flight, plus connections still waiting for the server's SETTINGS. */
   #connecting = 0;
+  readonly #warming = new Set<Http2ClientConnection>();
   #waiters: Waiter[] = [];
   #closed = false;
 
@@ -64,7 +66,7 @@ export class Http2Pool implements ConnectionPool {
       },
     };
     this.#waiters.push(w);
-    if (this.#connecting === 0 || fresh) {
+    if (this.#connecting + this.#warming.size === 0 || fresh) {
       if (!this.#resources.connections.available && this.#conns.length > 0) {
         // At the connection limit: wait for stream capacity on an open connection.
         return w;
@@ -104,24 +106,32 @@ export class Http2Pool implements ConnectionPool {
         onGoaway: () => this.#serveWaiters(),
       }, this.#stats);
       this.#conns.push(client);
+      this.#warming.add(client);
       conn.onClose(() => {
+        if (this.#warming.delete(client)) {
+          // Closed before its SETTINGS: not an HTTP/2 server (or it failed); the requests
+          // waiting for it fail now instead of reconnecting in a loop.
+          this.#failWaiters("upstream closed before HTTP/2 SETTINGS");
+        }
         const i = this.#conns.indexOf(client);
         if (i >= 0) this.#conns.splice(i, 1);
         this.#resources.connections.dec();
         if (this.#waiters.length > 0 && !this.#closed) this.#serveWaiters();
       });
+      // Waiters are served once the server's SETTINGS arrive (onCapacity).
       conn.start();
-      this.#serveWaiters(client);
     }, (e) => {
       this.#connecting--;
       this.#resources.connections.dec();
       log.debug("http2 pool: connect failed", { host: this.#host.addressText, err: e });
-      const waiters = this.#waiters;
-      this.#waiters = [];
-      for (const w of waiters) {
-        if (!w.cancelled) w.cb.onPoolFailure("connection_failure", (e as Error).message);
-      }
+      this.#failWaiters((e as Error).message);
     });
+  }
+
+  #failWaiters(why: string): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) if (!w.cancelled) w.cb.onPoolFailure("connection_failure", why);
   }
 
   /** Hands waiting requests to connections with room; opens one more if still needed. */
@@ -135,10 +145,11 @@ export class Http2Pool implements ConnectionPool {
       const c = fresh?.available ? fresh : this.#pick();
       if (!c) break;
       this.#waiters.shift();
-      this.#attach(c, w.receiver, w.cb, c !== fresh);
+      this.#attach(c, w.receiver, w.cb, c.lastStreamId > 0);
     }
     if (
-      this.#waiters.some((w) => !w.cancelled) && this.#connecting === 0 && !this.#closed &&
+      this.#waiters.some((w) => !w.cancelled) && this.#connecting + this.#warming.size === 0 &&
+      !this.#closed &&
       (this.#resources.connections.available || this.#conns.length === 0)
     ) {
       this.#open();
@@ -146,7 +157,8 @@ export class Http2Pool implements ConnectionPool {
   }
 
   #onCapacity(c: Http2ClientConnection): void {
-    if (this.#waiters.length > 0) this.#serveWaiters();
+    this.#warming.delete(c);
+    if (this.#waiters.length > 0) this.#serveWaiters(c);
     if (c.activeStreams === 0) {
       if (this.#closed) c.goaway();
       else c.conn.setIdleTimeout(IDLE_TIMEOUT_MS);
