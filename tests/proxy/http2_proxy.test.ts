@@ -315,3 +315,29 @@ Deno.test("http2: an upstream that is not HTTP/2 fails the request with 502, no 
     await o.close();
   }
 });
+
+Deno.test("http2: a response that ends before the request resets the rest of the upload (NO_ERROR)", async () => {
+  const o = origin(() => new Response("early"));
+  const mosn = proxy(o.address, "Http2", "Http1");
+  const port = mosn.listenerPort("http");
+  const client = http2.connect(`http://127.0.0.1:${port}`);
+  try {
+    // A request body that never ends; the route answers without reading it.
+    const req = client.request({ ":path": "/nothing", ":method": "POST" }, { endStream: false });
+    req.write("some bytes");
+    req.resume(); // read the response body so that the stream can close
+    const closedP = new Promise<number>((r) => req.once("close", () => r(req.rstCode)));
+    const status = await new Promise<number>((r) =>
+      req.once("response", (h) => r(Number(h[":status"])))
+    );
+    assert.equal(status, 200);
+    const closed = await closedP;
+    assert.equal(closed, 0); // NO_ERROR
+    const stats = await (await fetch(`http://127.0.0.1:${mosn.adminPort}/api/v1/stats`)).json();
+    assert.equal(stats.http2["listener.http"].stream_active, "0");
+  } finally {
+    client.destroy();
+    await mosn.stop("fast");
+    await o.close();
+  }
+});

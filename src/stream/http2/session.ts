@@ -48,8 +48,11 @@ import type { Http2Stats } from "./stats.ts";
 export const STREAM_WINDOW = 256 * 1024;
 /** Window we grant the connection as a whole. */
 const CONN_WINDOW = 16 * 1024 * 1024;
-/** Streams a peer may open on a downstream connection. */
-export const MAX_CONCURRENT_STREAMS = 1024;
+/**
+ * Streams a peer may open on a downstream connection. With the stream window this bounds what
+ * one connection can make us hold (128 × 256 KiB = 32 MiB at worst).
+ */
+export const MAX_CONCURRENT_STREAMS = 128;
 /** Decoded header list limit (names + values + 32 per field). */
 const MAX_HEADER_LIST = 256 * 1024;
 
@@ -673,6 +676,12 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
 
   #localEnd(s: S): void {
     s.localEnded = true;
+    if (this.#isServer && !s.remoteEnded && !s.closed) {
+      // The response is complete but the client is still sending: stop it (RFC 9113 §8.1),
+      // or a client that never ends its request would hold the stream open forever.
+      this.resetStream(s, H2Code.NO_ERROR);
+      return;
+    }
     this.#maybeFinish(s);
   }
 
@@ -687,7 +696,8 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
     if (s.closed) return;
     if (s.id !== 0 && !this.#ended) {
       this.#write(encodeRstStream(s.id, code));
-      this.stats?.resetsSent.inc();
+      // NO_ERROR only stops an upload after a complete response: not a failure.
+      if (code !== H2Code.NO_ERROR) this.stats?.resetsSent.inc();
     }
     this.#close(s, undefined, true);
   }
