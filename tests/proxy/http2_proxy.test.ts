@@ -341,3 +341,24 @@ Deno.test("http2: a response that ends before the request resets the rest of the
     await o.close();
   }
 });
+
+Deno.test("http2: header blocks larger than a frame travel as CONTINUATION both ways", async () => {
+  const big = "v".repeat(20_000);
+  const o = await h2Origin((stream, headers) => {
+    stream.respond({ ":status": 200, "x-big-back": String(headers["x-big"]).length + ":" + big });
+    stream.end("ok");
+  });
+  const mosn = proxy(o.address, "Http2", "Http2");
+  const client = http2.connect(`http://127.0.0.1:${mosn.listenerPort("http")}`);
+  try {
+    const req = client.request({ ":path": "/big-headers", "x-big": big });
+    req.resume();
+    const h = await new Promise<http2.IncomingHttpHeaders>((r) => req.once("response", r));
+    assert.equal(h[":status"], 200);
+    assert.equal(h["x-big-back"], `20000:${big}`);
+  } finally {
+    client.destroy();
+    await mosn.stop("fast");
+    await o.close();
+  }
+});
