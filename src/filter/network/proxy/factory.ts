@@ -32,7 +32,11 @@ export const proxyFactory: NetworkFilterFactory<ProxyFilterConfig> = {
     const onProtocolError = () => protocolErrors.inc();
     // One context per protocol: with Auto the upstream speaks what was detected downstream.
     const install = (protocol: ProxyProtocol): (conn: Connection) => ReadFilter => {
-      const upstream = config.upstreamProtocol === "Auto" ? protocol : config.upstreamProtocol;
+      // An explicit upstream protocol applies to the detected protocols of its family (HTTP or
+      // RPC); the others (a bolt client on an Auto listener with an HTTP/2 upstream) keep their own.
+      const http = (p: string) => p === "Http1" || p === "Http2";
+      const up = config.upstreamProtocol;
+      const upstream = up === "Auto" || http(up) !== http(protocol) ? protocol : up;
       const ctx = buildProxyContext({ ...config, upstreamProtocol: upstream }, deps);
       const newStream = (stream: ServerStream) => new DownstreamRequest(stream, ctx);
       if (protocol === "Http1") {
