@@ -157,6 +157,12 @@ export const RETRY_ON = [
   "refused-stream",
   "retriable-status-codes",
   "per-try-timeout",
+  // gRPC status of a trailers-only response (Envoy's names).
+  "cancelled",
+  "deadline-exceeded",
+  "internal",
+  "resource-exhausted",
+  "unavailable",
 ] as const;
 export type RetryOn = typeof RETRY_ON[number];
 

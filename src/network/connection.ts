@@ -104,6 +104,7 @@ export class Connection {
   #writeEndRequested = false;
   #writeEnded = false;
   #drainWaiters: (() => void)[] | undefined;
+  #writableWaiters: (() => void)[] | undefined;
   /** The chunk being written and how much of it the kernel has taken. */
   #writing: Uint8Array | undefined;
   #writeOff = 0;
@@ -237,6 +238,22 @@ export class Connection {
     }
   }
 
+  /**
+   * A filter that will not handle this connection (a protocol sniffer that recognised nothing)
+   * hands it to the filters after it, with the bytes it held (Envoy's continueReading): they
+   * start now (onNewConnection) and receive every later read; `from` and those before it are
+   * dropped from the chain.
+   */
+  handOff(from: ReadFilter, data: Uint8Array): Promise<unknown> | undefined {
+    const i = this.#filters.indexOf(from);
+    if (i < 0) return undefined;
+    this.#filters.splice(0, i + 1);
+    for (const f of this.#filters) {
+      if (f.onNewConnection && f.onNewConnection() === FilterStatus.Stop) break;
+    }
+    return data.byteLength > 0 ? this.#dispatch(data, false) : undefined;
+  }
+
   #dispatch(data: Uint8Array, end: boolean): Promise<unknown> | undefined {
     for (const f of this.#filters) {
       const s = f.onData(data, end);
@@ -259,7 +276,22 @@ export class Connection {
       this.#aboveHigh = true;
       if (this.#watermarkListeners) { for (const cb of this.#watermarkListeners) cb(true); }
     }
-    if (!this.#flushing) this.#flush();
+    if (!this.#flushing && !this.#corked) this.#flush();
+  }
+
+  #corked = false;
+  /**
+   * Holds writes in the queue until uncork(), so that frames produced in one pass (HTTP/2
+   * answering many streams from one read) leave in one syscall instead of two or more.
+   */
+  cork(): void {
+    this.#corked = true;
+  }
+
+  uncork(): void {
+    if (!this.#corked) return;
+    this.#corked = false;
+    if (!this.#flushing && this.#queue.length > 0) this.#flush();
   }
 
   /**
@@ -275,6 +307,23 @@ export class Connection {
     }
     this.write(data.slice());
     return this.#whenDrained();
+  }
+
+  /**
+   * Settles once the write queue is back under the low watermark (at once when it is not above
+   * the high one) or the connection closed: how callers that copy small chunks into the queue
+   * still get backpressure.
+   */
+  whenWritable(): Promise<void> {
+    if (!this.#aboveHigh || this.#closed) return Promise.resolve();
+    return new Promise<void>((r) => (this.#writableWaiters ??= []).push(r));
+  }
+
+  #releaseWritable(): void {
+    const w = this.#writableWaiters;
+    if (!w) return;
+    this.#writableWaiters = undefined;
+    for (const r of w) r();
   }
 
   #whenDrained(): Promise<void> {
@@ -333,6 +382,7 @@ export class Connection {
     if (this.#aboveHigh && this.#queuedBytes <= this.#bufferLimit / 2) {
       this.#aboveHigh = false;
       if (this.#watermarkListeners) { for (const cb of this.#watermarkListeners) cb(false); }
+      this.#releaseWritable();
     }
     this.#flush();
   };
@@ -386,6 +436,10 @@ export class Connection {
    */
   close(mode: "flush" | "now", reason: CloseReason = "local_close"): void {
     if (this.#closed) return;
+    if (mode === "flush" && this.#corked) {
+      this.#corked = false;
+      if (!this.#flushing && this.#queue.length > 0) this.#flush();
+    }
     if (mode === "flush" && this.#flushing) {
       this.#writeEndRequested = true;
       (this.#drainWaiters ??= []).push(() => this.close("now", reason));
@@ -405,6 +459,7 @@ export class Connection {
     const waiters = this.#drainWaiters;
     this.#drainWaiters = undefined;
     if (waiters) { for (const w of waiters) w(); }
+    this.#releaseWritable();
     const listeners = this.#closeListeners ?? [];
     this.#closeListeners = undefined;
     for (const cb of listeners) {

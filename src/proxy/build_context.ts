@@ -50,6 +50,9 @@ class MatchedRoute implements RouteView {
   get timeoutMs(): number {
     return this.#m.timeoutMs;
   }
+  get upstreamProtocol(): string | undefined {
+    return this.#m.upstreamProtocol;
+  }
   redirect(req: RequestMessage): { status: number; location: string } | undefined {
     const r = this.#m.redirect;
     if (!r) return undefined;

@@ -33,6 +33,8 @@ export interface RouteView {
   readonly hashPolicy: readonly HashPolicyConfig[];
   readonly timeoutMs: number;
   readonly retryPolicy: RetryPolicyView | undefined;
+  /** The route's `upstream_protocol` ("Http1"/"Http2"); undefined = the listener's. */
+  readonly upstreamProtocol: string | undefined;
   /** Rewrites path/host and applies request header mutations in place. */
   applyRequest(req: RequestMessage): void;
   applyResponseHeaders(h: HeaderMap): void;
@@ -49,7 +51,7 @@ export interface AccessLogSink {
 
 export interface ProxyContext {
   readonly listenerName: string;
-  /** "Http1" or the xprotocol name the upstream speaks (bolt, dubbo…). */
+  /** "Http1", "Http2" or the xprotocol name the upstream speaks (bolt, dubbo…). */
   readonly upstreamProtocol: string;
   readonly routes: RouteSource;
   readonly clusterManager: ClusterManager;

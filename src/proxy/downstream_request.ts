@@ -30,6 +30,7 @@ import type { Cluster, Host, LbContext } from "../upstream/types.ts";
 import { lbContextFor } from "./lb_context.ts";
 import type { ProxyContext, RouteView } from "./context.ts";
 import { localReply } from "./local_reply.ts";
+import { GRPC_RETRY_ON, grpcLocalReply, grpcStatusFor, grpcTimeoutMs, isGrpc } from "./grpc.ts";
 import { UpstreamRequest } from "./upstream_request.ts";
 import type { ServerTrace } from "../observability/otel/types.ts";
 import { applyDownstreamTls } from "./downstream_tls.ts";
@@ -287,6 +288,11 @@ export class DownstreamRequest implements RequestReceiver, StreamFilterCallbacks
       if (ctl.global > 0) timeout = ctl.global;
       if (ctl.tryMs > 0) this.#perTryTimeoutMs = ctl.tryMs;
     }
+    // A gRPC client's deadline (grpc-timeout) bounds the request too.
+    const grpcMs = this.req.protocol === "HTTP/2" || isGrpc(this.req.headers)
+      ? grpcTimeoutMs(this.req.headers.get("grpc-timeout"))
+      : 0;
+    if (grpcMs > 0 && (timeout <= 0 || grpcMs < timeout)) timeout = grpcMs;
     route.applyRequest(this.req);
     if (timeout > 0) this.#globalTimer = timers.schedule(timeout, () => this.#onGlobalTimeout());
     this.#attempt(false);
@@ -387,7 +393,10 @@ export class DownstreamRequest implements RequestReceiver, StreamFilterCallbacks
   }
 
   /** Whether another attempt may be made after `why`. */
-  canRetry(why: "connect-failure" | "reset" | "per-try-timeout" | "status", status = 0): boolean {
+  canRetry(
+    why: "connect-failure" | "reset" | "per-try-timeout" | "status" | "grpc",
+    status = 0,
+  ): boolean {
     if (this.done || this.responseStarted) return false;
     const p = this.route?.retryPolicy;
     if (!p || this.attempts > p.numRetries) return false;
@@ -402,6 +411,11 @@ export class DownstreamRequest implements RequestReceiver, StreamFilterCallbacks
     } else if (why === "per-try-timeout") {
       const on = p.retryOn;
       if (!on.has("per-try-timeout") && !on.has("reset") && !on.has("5xx")) return false;
+    } else if (why === "grpc") {
+      // `status` is the grpc-status of a trailers-only response.
+      let ok = false;
+      for (const name of p.retryOn) if (GRPC_RETRY_ON[name] === status) ok = true;
+      if (!ok) return false;
     } else {
       const ok = (p.retryOn.has("5xx") && status >= 500) ||
         (p.retryOn.has("gateway-error") && (status === 502 || status === 503 || status === 504)) ||
@@ -530,6 +544,14 @@ export class DownstreamRequest implements RequestReceiver, StreamFilterCallbacks
       return;
     }
     this.upstream?.cancel();
+    if (this.req && isGrpc(this.req.headers)) {
+      // gRPC clients read the outcome from grpc-status, never from the HTTP status.
+      const timedOut = this.info.hasFlag(ResponseFlag.UpstreamRequestTimeout);
+      const resp = grpcLocalReply(grpcStatusFor(status, timedOut), body, headers);
+      route?.applyResponseHeaders(resp.headers);
+      this.sendResponseHeaders(resp, true);
+      return;
+    }
     const r = localReply(status, this.req.method === "HEAD" ? "" : body, headers);
     route?.applyResponseHeaders(r.resp.headers);
     const end = r.body.byteLength === 0;

@@ -68,7 +68,13 @@ export class UpstreamRequest implements ResponseReceiver, PoolCallbacks {
     if (this.#perTryTimeoutMs > 0) {
       this.#tryTimer = timers.schedule(this.#perTryTimeoutMs, () => this.#onTryTimeout());
     }
-    this.#cancelPool = cluster.pool(this.host, this.#down.ctx.upstreamProtocol).newStream(
+    // HTTP routes may pick the upstream protocol (HTTP/1.1 ↔ HTTP/2 conversion); RPC may not.
+    const ctxProto = this.#down.ctx.upstreamProtocol;
+    const routeProto = this.#down.route?.upstreamProtocol;
+    const proto = routeProto && (ctxProto === "Http1" || ctxProto === "Http2")
+      ? routeProto
+      : ctxProto;
+    this.#cancelPool = cluster.pool(this.host, proto).newStream(
       this,
       this,
       fresh,
@@ -137,6 +143,16 @@ export class UpstreamRequest implements ResponseReceiver, PoolCallbacks {
         this.stream?.reset("local_reset");
         down.retry();
         this.#discarding = true;
+        return;
+      }
+    }
+    if (endStream && resp.status === 200) {
+      // gRPC trailers-only answer: retried on the listed grpc-status codes.
+      const gs = resp.headers.get("grpc-status");
+      if (gs !== undefined && gs !== "0" && down.canRetry("grpc", Number(gs))) {
+        this.#countResponse(false);
+        this.#end();
+        down.retry();
         return;
       }
     }

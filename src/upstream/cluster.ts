@@ -13,7 +13,9 @@ import { type StatsRegistry, type UpstreamStats, upstreamStats } from "../observ
 import { HostImpl } from "./host.ts";
 import { type LoadBalancerFactory, loadBalancers } from "./lb/registry.ts";
 import { Http1Pool } from "./pool/http1_pool.ts";
+import { Http2Pool } from "./pool/http2_pool.ts";
 import { MultiplexPool } from "./pool/multiplex_pool.ts";
+import { type Http2Stats, http2Stats } from "../stream/http2/stats.ts";
 import { createXProtocol } from "../protocol/xprotocol/registry.ts";
 import type { ConnectionPool } from "./pool/types.ts";
 import { ResourceManager } from "./resource_manager.ts";
@@ -177,10 +179,17 @@ export class ClusterImpl implements Cluster {
     if (!p) {
       p = protocol === "Http1"
         ? new Http1Pool(host, this, this.resources)
+        : protocol === "Http2"
+        ? new Http2Pool(host, this, this.resources, this.#h2Stats())
         : new MultiplexPool(host, this, createXProtocol(protocol));
       byProto.set(protocol, p);
     }
     return p;
+  }
+
+  #http2Stats: Http2Stats | undefined;
+  #h2Stats(): Http2Stats {
+    return this.#http2Stats ??= http2Stats(this.#statsRegistry, { cluster: this.name });
   }
 
   /** Upstream connections opened by this cluster and not yet closed. */

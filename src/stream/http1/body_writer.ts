@@ -34,7 +34,8 @@ export function writeBodyChunk(
       out[out.byteLength - 1] = 10;
     }
     conn.write(out);
-    return undefined;
+    // Copied: no write to wait for, but a full queue still pushes back on the producer.
+    return conn.aboveHighWatermark ? conn.whenWritable() : undefined;
   }
   if (head) conn.write(head);
   if (!chunked) return conn.writeLent(chunk);

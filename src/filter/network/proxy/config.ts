@@ -7,7 +7,7 @@ import {
 } from "../../../config/model.ts";
 
 /** What `Auto` detects among. */
-const AUTO_PROTOCOLS: readonly ProxyProtocol[] = ["Http1", "bolt", "boltv2", "dubbo"];
+const AUTO_PROTOCOLS: readonly ProxyProtocol[] = ["Http1", "Http2", "bolt", "boltv2", "dubbo"];
 import type { ObjReader } from "../../../config/reader.ts";
 import type { ConfigRefs } from "../types.ts";
 
@@ -30,7 +30,7 @@ export function parseProxyConfig(r: ObjReader, refs: ConfigRefs): ProxyFilterCon
     const names = downRaw.toLowerCase() === "auto" ? [...AUTO_PROTOCOLS] : downRaw.split(",");
     for (const n of names) {
       const p = PROXY_PROTOCOLS.find((x) => x.toLowerCase() === n.trim().toLowerCase());
-      if (!p || p === "Auto" || p === "Http2") {
+      if (!p || p === "Auto") {
         r.ctx.error(
           r.at("downstream_protocol"),
           `unsupported protocol ${JSON.stringify(n.trim())} in ${JSON.stringify(downRaw)}`,
@@ -44,10 +44,7 @@ export function parseProxyConfig(r: ObjReader, refs: ConfigRefs): ProxyFilterCon
   const upAuto = downList !== undefined &&
     (upRaw === undefined || (typeof upRaw === "string" && upRaw.toLowerCase() === "auto"));
   const up = upAuto ? "Auto" : r.has("upstream_protocol") ? pick("upstream_protocol") : down;
-  if (down === "Http2") {
-    r.ctx.error(r.at("downstream_protocol"), `"${down}" is not supported yet`);
-  }
-  if (up === "Http2" || (up === "Auto" && !downList)) {
+  if (up === "Auto" && !downList) {
     r.ctx.error(r.at("upstream_protocol"), `"${up}" is not supported yet`);
   }
   const rpc = (p: string) => p !== "Http1" && p !== "Http2" && p !== "Auto";

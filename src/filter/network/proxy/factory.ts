@@ -2,7 +2,15 @@
 
 import type { ProxyFilterConfig, ProxyProtocol } from "../../../config/model.ts";
 import type { Connection, ReadFilter } from "../../../network/connection.ts";
-import { matchHttp1, ProtocolSniffer, type SniffCandidate, xprotocolCandidate } from "./sniffer.ts";
+import {
+  matchHttp1,
+  matchHttp2,
+  ProtocolSniffer,
+  type SniffCandidate,
+  xprotocolCandidate,
+} from "./sniffer.ts";
+import { Http2ServerConnection } from "../../../stream/http2/server_connection.ts";
+import { http2Stats } from "../../../stream/http2/stats.ts";
 import { DownstreamRequest } from "../../../proxy/downstream_request.ts";
 import { buildProxyContext } from "../../../proxy/build_context.ts";
 import { Http1ServerConnection } from "../../../stream/http1/server_connection.ts";
@@ -26,7 +34,11 @@ export const proxyFactory: NetworkFilterFactory<ProxyFilterConfig> = {
     const onProtocolError = () => protocolErrors.inc();
     // One context per protocol: with Auto the upstream speaks what was detected downstream.
     const install = (protocol: ProxyProtocol): (conn: Connection) => ReadFilter => {
-      const upstream = config.upstreamProtocol === "Auto" ? protocol : config.upstreamProtocol;
+      // An explicit upstream protocol applies to the detected protocols of its family (HTTP or
+      // RPC); the others (a bolt client on an Auto listener with an HTTP/2 upstream) keep their own.
+      const http = (p: string) => p === "Http1" || p === "Http2";
+      const up = config.upstreamProtocol;
+      const upstream = up === "Auto" || http(up) !== http(protocol) ? protocol : up;
       const ctx = buildProxyContext({ ...config, upstreamProtocol: upstream }, deps);
       const newStream = (stream: ServerStream) => new DownstreamRequest(stream, ctx);
       if (protocol === "Http1") {
@@ -35,6 +47,10 @@ export const proxyFactory: NetworkFilterFactory<ProxyFilterConfig> = {
           connectionRegistry.describe(conn, protocol, () => sc.activeStreams);
           return sc;
         };
+      }
+      if (protocol === "Http2") {
+        const stats = http2Stats(deps.stats, { listener: deps.listenerName });
+        return (conn) => new Http2ServerConnection(conn, newStream, { stats, onProtocolError });
       }
       const proto = createXProtocol(protocol);
       const stats = deps.stats.scope("protocol", {
@@ -55,7 +71,8 @@ export const proxyFactory: NetworkFilterFactory<ProxyFilterConfig> = {
       };
     };
     const protocols = config.downstreamProtocols;
-    if (protocols.length === 1) {
+    const fallback = config.fallbackForUnknownProtocol;
+    if (protocols.length === 1 && !fallback) {
       const make = install(protocols[0]!);
       return (conn) => conn.addReadFilter(make(conn));
     }
@@ -63,8 +80,10 @@ export const proxyFactory: NetworkFilterFactory<ProxyFilterConfig> = {
       const create = install(p);
       return p === "Http1"
         ? { name: p, match: matchHttp1, create }
+        : p === "Http2"
+        ? { name: p, match: matchHttp2, create }
         : xprotocolCandidate(createXProtocol(p), create);
     });
-    return (conn) => conn.addReadFilter(new ProtocolSniffer(conn, candidates));
+    return (conn) => conn.addReadFilter(new ProtocolSniffer(conn, candidates, fallback));
   },
 };

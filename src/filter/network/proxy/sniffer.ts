@@ -1,11 +1,13 @@
 /**
  * `downstream_protocol: Auto` (or a comma list): looks at a connection's first bytes and hands
- * the connection to the codec that recognises them — HTTP/1 (a method token and a space) or
+ * the connection to the codec that recognises them — HTTP/1 (a method token and a space), the
+ * HTTP/2 preface, or
  * any registered xprotocol (bolt's 0x01/0x02, dubbo's 0xdabb magic…).
  */
 
 import { log } from "../../../common/logger.ts";
 import { type Connection, FilterStatus, type ReadFilter } from "../../../network/connection.ts";
+import { PREFACE } from "../../../protocol/http2/frame.ts";
 import type { XProtocol } from "../../../protocol/xprotocol/types.ts";
 
 /** At most this many bytes are held while deciding. */
@@ -23,10 +25,20 @@ export interface SniffCandidate {
 export function matchHttp1(head: Uint8Array): "match" | "again" | "fail" {
   for (let i = 0; i < head.byteLength && i < 24; i++) {
     const c = head[i]!;
-    if (c === 0x20) return i > 0 ? "match" : "fail";
+    // "PRI " starts the HTTP/2 preface, never an HTTP/1 request.
+    if (c === 0x20) {
+      return i > 0 && !(i === 3 && head[0] === 0x50 && head[1] === 0x52) ? "match" : "fail";
+    }
     if (c < 0x41 || c > 0x5a) return "fail";
   }
   return head.byteLength >= 24 ? "fail" : "again";
+}
+
+/** HTTP/2 with prior knowledge (or after ALPN "h2"): the 24-byte connection preface. */
+export function matchHttp2(head: Uint8Array): "match" | "again" | "fail" {
+  const n = Math.min(head.byteLength, PREFACE.byteLength);
+  for (let i = 0; i < n; i++) if (head[i] !== PREFACE[i]) return "fail";
+  return n === PREFACE.byteLength ? "match" : "again";
 }
 
 export function xprotocolCandidate(
@@ -39,14 +51,20 @@ export function xprotocolCandidate(
 export class ProtocolSniffer implements ReadFilter {
   readonly #conn: Connection;
   readonly #candidates: readonly SniffCandidate[];
-  readonly #onUnknown: (() => void) | undefined;
+  /** fallback_for_unknown_protocol: unknown bytes go to the next network filter. */
+  readonly #fallback: boolean;
   #inner: ReadFilter | undefined;
   #held: Uint8Array | undefined;
 
-  constructor(conn: Connection, candidates: readonly SniffCandidate[], onUnknown?: () => void) {
+  constructor(conn: Connection, candidates: readonly SniffCandidate[], fallback = false) {
     this.#conn = conn;
     this.#candidates = candidates;
-    this.#onUnknown = onUnknown;
+    this.#fallback = fallback;
+  }
+
+  /** With a fallback, later filters (tcp_proxy) wait until the protocol is known. */
+  onNewConnection(): FilterStatus {
+    return this.#fallback ? FilterStatus.Stop : FilterStatus.Continue;
   }
 
   /** The protocol chosen, once known. */
@@ -81,9 +99,14 @@ export class ProtocolSniffer implements ReadFilter {
       this.#held = head === data ? data.slice() : head;
       return FilterStatus.Stop;
     }
+    if (this.#fallback) {
+      log.debug("proxy: unknown protocol, handing over", { conn: this.#conn.id });
+      this.chosen = "fallback";
+      this.#held = undefined;
+      return this.#conn.handOff(this, head) ?? FilterStatus.Stop;
+    }
     log.debug("proxy: unknown protocol, closing", { conn: this.#conn.id });
-    if (this.#onUnknown) this.#onUnknown();
-    else this.#conn.close("now");
+    this.#conn.close("now");
     return FilterStatus.Stop;
   }
 }

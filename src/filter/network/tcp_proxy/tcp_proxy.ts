@@ -32,6 +32,7 @@ export class TcpProxy implements ReadFilter {
   readonly #down: Connection;
   readonly #deps: FilterDeps;
   #up: Connection | undefined;
+  #early: Uint8Array | undefined;
 
   constructor(cfg: TcpProxyConfig, down: Connection, deps: FilterDeps) {
     this.#cfg = cfg;
@@ -52,7 +53,12 @@ export class TcpProxy implements ReadFilter {
 
   onData(data: Uint8Array, endStream: boolean): FilterStatus | Promise<unknown> {
     const up = this.#up;
-    if (!up) return FilterStatus.Stop; // cannot happen: reads are disabled until connected
+    if (!up) {
+      // Bytes a protocol sniffer held before handing the connection over (reads are disabled
+      // until connected, so nothing else arrives early): sent first once connected.
+      if (data.byteLength > 0) this.#early = data.slice();
+      return FilterStatus.Stop;
+    }
     if (endStream) {
       up.closeWrite();
       return FilterStatus.Stop;
@@ -109,6 +115,10 @@ export class TcpProxy implements ReadFilter {
     connectionRegistry.describe(up, "TCP");
     host.activeRequests++;
     if (this.#cfg.idleTimeoutMs > 0) up.setIdleTimeout(this.#cfg.idleTimeoutMs);
+    if (this.#early) {
+      up.write(this.#early);
+      this.#early = undefined;
+    }
     up.addReadFilter(new Forwarder(down));
     up.onClose((reason) => {
       host.activeRequests--;
