@@ -65,11 +65,15 @@ export interface ConnectionJson {
   readonly owner: string;
   /** Upstream: the host "ip:port" as configured. */
   readonly host?: string;
-  /** "Http1", "bolt", "dubbo", "TCP", … ("" while not yet detected). */
+  /** "HTTP/1.1", "HTTP/2", "bolt", "dubbo", "TCP", … ("" while not yet detected). */
   readonly protocol: string;
   readonly local_address: string;
   readonly remote_address: string;
-  /** A TLS summary (peer identity, SNI) when the connection is TLS; absent otherwise. */
+  /**
+   * A TLS summary when the connection is TLS, absent otherwise: the version, then the peer's
+   * identity (its URI SANs, else its subject), the SNI name and the ALPN protocol, e.g.
+   * `TLSv1.3 peer=spiffe://cluster.local/ns/default/sa/client sni=a.example alpn=h2`.
+   */
   readonly tls?: string;
   readonly bytes_read: number;
   readonly bytes_written: number;

@@ -7,6 +7,13 @@
 
 import type { Connection } from "./connection.ts";
 
+/**
+ * Protocol labels of HTTP connections, as the request's `%PROTOCOL%` spells them (RPC and TCP
+ * connections carry their config names: "bolt", "dubbo", "TCP").
+ */
+export const HTTP1_LABEL = "HTTP/1.1";
+export const HTTP2_LABEL = "HTTP/2";
+
 export type ConnectionDirection = "downstream" | "upstream";
 
 export interface ConnectionEntry {
@@ -16,7 +23,7 @@ export interface ConnectionEntry {
   readonly owner: string;
   /** Upstream: the host's configured "ip:port". */
   readonly host: string | undefined;
-  /** Set by the layer that speaks on the connection ("Http1", "bolt", "TCP", …); "" until known. */
+  /** Set by the layer that speaks on the connection ("HTTP/2", "bolt", "TCP", …); "" until known. */
   protocol: string;
   /** Streams (requests) in flight, read on demand; undefined when the layer does not say. */
   activeStreams: (() => number) | undefined;

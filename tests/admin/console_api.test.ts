@@ -155,7 +155,7 @@ Deno.test("routes and connections through a real proxy: hit counts, protocols, p
     assert.ok(down, JSON.stringify(cx));
     assert.equal(down.direction, "downstream");
     assert.equal(down.owner, "http");
-    assert.equal(down.protocol, "Http1");
+    assert.equal(down.protocol, "HTTP/1.1");
     assert.equal(down.bytes_read, 60);
     assert.ok(down.bytes_written > 60);
     assert.equal(down.active_streams, 0);
@@ -163,7 +163,7 @@ Deno.test("routes and connections through a real proxy: hit counts, protocols, p
     assert.ok(upstream, JSON.stringify(cx));
     assert.equal(upstream.host, up.address);
     assert.equal(upstream.remote_address, up.address);
-    assert.equal(upstream.protocol, "Http1");
+    assert.equal(upstream.protocol, "HTTP/1.1");
     const onlyUp = await (await fetch(base + "/api/v1/connections?direction=upstream"))
       .json() as ConnectionsResponse;
     assert.ok(onlyUp.connections.every((c) => c.direction === "upstream"));

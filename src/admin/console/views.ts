@@ -1,6 +1,7 @@
 /** Builds the console's JSON views from the running server (see ../console_types.ts). */
 
 import { type ConnectionEntry, connectionRegistry } from "../../network/connection_registry.ts";
+import type { TlsInfo } from "../../network/raw_conn.ts";
 import { Histogram, type Scope } from "../../observability/stats.ts";
 import { byCodeUnit, histogramQuantile } from "../../observability/stats_json.ts";
 import type { Resource } from "../../upstream/resource_manager.ts";
@@ -50,26 +51,23 @@ export function overviewView(
   return withHistory ? { ...base, history: sampler.history() } : base;
 }
 
-/** Reads a TLS summary from a connection, if the TLS layer put one there (`conn.tls`). */
-function tlsSummary(e: ConnectionEntry): string | undefined {
-  const tls = (e.conn as unknown as { tls?: unknown }).tls;
-  if (tls === undefined || tls === null) return undefined;
-  if (typeof tls === "string") return tls;
-  if (typeof tls !== "object") return "tls";
-  const o = tls as Record<string, unknown>;
-  const parts: string[] = [];
-  for (
-    const k of ["peerIdentity", "peer_identity", "spiffeId", "subjectAltName", "sni", "serverName"]
-  ) {
-    const v = o[k];
-    if (typeof v === "string" && v !== "") parts.push(v);
-  }
-  return parts.length > 0 ? parts.join(" ") : "tls";
+/**
+ * A TLS connection in one line: version, the peer's identity (URI SANs such as a SPIFFE id, else
+ * its subject), SNI and ALPN; undefined for plain-text connections.
+ */
+export function tlsSummary(tls: TlsInfo | undefined): string | undefined {
+  if (!tls) return undefined;
+  const parts: string[] = [tls.version || "TLS"];
+  if (tls.peerUriSans.length > 0) parts.push(`peer=${tls.peerUriSans.join(",")}`);
+  else if (tls.peerSubject) parts.push(`peer=${tls.peerSubject}`);
+  if (tls.sni) parts.push(`sni=${tls.sni}`);
+  if (tls.alpn) parts.push(`alpn=${tls.alpn}`);
+  return parts.join(" ");
 }
 
 function connectionJson(e: ConnectionEntry, now: number): ConnectionJson {
   const c = e.conn;
-  const tls = tlsSummary(e);
+  const tls = tlsSummary(c.tls);
   let streams: number | null = null;
   try {
     streams = e.activeStreams ? e.activeStreams() : null;

@@ -5,7 +5,7 @@
  */
 
 import { log } from "../../common/logger.ts";
-import { connectionRegistry } from "../../network/connection_registry.ts";
+import { connectionRegistry, HTTP1_LABEL } from "../../network/connection_registry.ts";
 import { Http1ClientConnection } from "../../stream/http1/client_connection.ts";
 import type { ResponseReceiver } from "../../stream/types.ts";
 import type { ResourceManager } from "../resource_manager.ts";
@@ -118,7 +118,7 @@ export class Http1Pool implements ConnectionPool {
         onClose: (c) => this.#onClose(c),
       });
       this.#all.add(client);
-      connectionRegistry.describe(conn, "Http1", () => client.busy ? 1 : 0);
+      connectionRegistry.describe(conn, HTTP1_LABEL, () => client.busy ? 1 : 0);
       conn.start();
       if (this.#closed) {
         conn.close("now");

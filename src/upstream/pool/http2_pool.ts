@@ -5,6 +5,7 @@
  */
 
 import { log } from "../../common/logger.ts";
+import { connectionRegistry, HTTP2_LABEL } from "../../network/connection_registry.ts";
 import { Http2ClientConnection } from "../../stream/http2/client_connection.ts";
 import type { Http2Stats } from "../../stream/http2/stats.ts";
 import type { ResponseReceiver } from "../../stream/types.ts";
@@ -105,6 +106,7 @@ export class Http2Pool implements ConnectionPool {
         onCapacity: (c) => this.#onCapacity(c),
         onGoaway: () => this.#serveWaiters(),
       }, this.#stats);
+      connectionRegistry.describe(conn, HTTP2_LABEL, () => client.activeStreams);
       this.#conns.push(client);
       this.#warming.add(client);
       conn.onClose(() => {

@@ -19,7 +19,11 @@ import { createXProtocol } from "../../../protocol/xprotocol/registry.ts";
 import type { ServerStream } from "../../../stream/types.ts";
 import { XServerConnection } from "../../../stream/xprotocol/server_connection.ts";
 import { parseProxyConfig } from "./config.ts";
-import { connectionRegistry } from "../../../network/connection_registry.ts";
+import {
+  connectionRegistry,
+  HTTP1_LABEL,
+  HTTP2_LABEL,
+} from "../../../network/connection_registry.ts";
 import { encodeBoltGoAway } from "../../../protocol/xprotocol/bolt/goaway.ts";
 
 export const proxyFactory: NetworkFilterFactory<ProxyFilterConfig> = {
@@ -44,13 +48,17 @@ export const proxyFactory: NetworkFilterFactory<ProxyFilterConfig> = {
       if (protocol === "Http1") {
         return (conn) => {
           const sc = new Http1ServerConnection(conn, newStream, { limits, onProtocolError });
-          connectionRegistry.describe(conn, protocol, () => sc.activeStreams);
+          connectionRegistry.describe(conn, HTTP1_LABEL, () => sc.activeStreams);
           return sc;
         };
       }
       if (protocol === "Http2") {
         const stats = http2Stats(deps.stats, { listener: deps.listenerName });
-        return (conn) => new Http2ServerConnection(conn, newStream, { stats, onProtocolError });
+        return (conn) => {
+          const sc = new Http2ServerConnection(conn, newStream, { stats, onProtocolError });
+          connectionRegistry.describe(conn, HTTP2_LABEL, () => sc.streams.size);
+          return sc;
+        };
       }
       const proto = createXProtocol(protocol);
       const stats = deps.stats.scope("protocol", {
