@@ -216,6 +216,7 @@ export class DownstreamRequest implements RequestReceiver, StreamFilterCallbacks
     if (this.done) return;
     this.info.setFlag(ResponseFlag.DownstreamConnectionTermination);
     if (reason === "protocol_error") this.info.setFlag(ResponseFlag.DownstreamProtocolError);
+    this.trace?.setError(`downstream_${reason}`);
     this.upstream?.cancel();
     this.#finish();
   }
@@ -458,6 +459,7 @@ export class DownstreamRequest implements RequestReceiver, StreamFilterCallbacks
       this.info.setFlag(ResponseFlag.UpstreamRetryLimitExceeded);
     }
     if (this.responseStarted) {
+      this.trace?.setError("upstream_reset");
       this.stream.reset("remote_reset");
       this.#finish();
       return;
@@ -475,6 +477,7 @@ export class DownstreamRequest implements RequestReceiver, StreamFilterCallbacks
     up?.cancel();
     this.info.setFlag(ResponseFlag.UpstreamRequestTimeout);
     if (this.responseStarted) {
+      this.trace?.setError("timeout");
       this.stream.reset("local_reset");
       this.#finish();
     } else {

@@ -48,7 +48,9 @@ export interface EchoServer {
  * → UNAVAILABLE (counted in `attempts`); else echoes with header and trailer metadata.
  * ServerStream: `n` messages. ClientStream: counts messages. Bidi: echoes each message.
  */
-export async function startEchoServer(): Promise<EchoServer & { attempts: number }> {
+export async function startEchoServer(
+  opts: { onCall?(md: grpc.Metadata): void } = {},
+): Promise<EchoServer & { attempts: number }> {
   const { svc } = service();
   const server = new grpc.Server();
   const state = { cancelled: 0, attempts: 0 };
@@ -56,6 +58,7 @@ export async function startEchoServer(): Promise<EchoServer & { attempts: number
     Unary(call: grpc.ServerUnaryCall<Msg, Msg>, cb: grpc.sendUnaryData<Msg>) {
       const text = call.request.text;
       state.attempts++;
+      opts.onCall?.(call.metadata);
       call.on("cancelled", () => state.cancelled++);
       if (text === "hang") return;
       if (text === "unavailable" && state.attempts < 3) {
@@ -77,6 +80,7 @@ export async function startEchoServer(): Promise<EchoServer & { attempts: number
       cb(null, { text: `echo ${text}`, n: call.request.n }, trailer);
     },
     ServerStream(call: grpc.ServerWritableStream<Msg, Msg>) {
+      opts.onCall?.(call.metadata);
       call.on("cancelled", () => state.cancelled++);
       const total = call.request.n;
       if (total < 0) {

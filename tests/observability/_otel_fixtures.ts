@@ -16,6 +16,8 @@ export interface TracedProxyOptions {
   accessLogs?: unknown[];
   metrics?: Record<string, unknown>;
   timeout?: string;
+  /** `proxy` filter config (downstream_protocol, upstream_protocol…). */
+  proxy?: Record<string, unknown>;
 }
 
 export function tracing(o: TracedProxyOptions): Record<string, unknown> {
@@ -44,6 +46,7 @@ export function tracedHttpDoc(o: TracedProxyOptions): Record<string, unknown> {
       route: { cluster_name: "next", ...o.route },
     }])],
     ...(o.accessLogs ? { accessLogs: o.accessLogs } : {}),
+    ...(o.proxy ? { proxy: o.proxy } : {}),
   });
   return {
     ...doc,

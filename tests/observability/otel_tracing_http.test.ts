@@ -3,6 +3,8 @@ import { origin, rawExchange } from "../_support/http.ts";
 import { enc, tcpServer, writeAll } from "../_support/net.ts";
 import { type ReceivedSpan, startOtlpHttpReceiver } from "../_support/otlp.ts";
 import { startTraced, tracedHttpDoc } from "./_otel_fixtures.ts";
+import { type EchoClient, echoClient, grpc, startEchoServer } from "../_support/grpc.ts";
+import { h2Origin, run } from "../_support/h2.ts";
 
 const SERVER = 2, CLIENT = 3;
 
@@ -195,14 +197,169 @@ Deno.test("otel: grpc-status from response trailers lands on both spans", async 
   }
 });
 
-// gRPC (HTTP/2) gets spans through the same proxy-layer hooks (RequestMessage.protocol "HTTP/2"
-// with content-type application/grpc → rpc.system "grpc", rpc.service/rpc.method from the
-// path). The end-to-end check needs the HTTP/2 codec, which lands on another branch: enable
-// this test once `downstream_protocol: "Http2"` is served.
-Deno.test({
-  name: "otel: a gRPC call through two chained proxies is one trace (needs HTTP/2)",
-  ignore: true,
-  fn() {},
+const H2 = { downstream_protocol: "Http2", upstream_protocol: "Http2" };
+
+function unary(c: EchoClient, text: string): Promise<grpc.ServiceError | null> {
+  return new Promise((resolve) => c.Unary({ text, n: 1 }, new grpc.Metadata(), {}, resolve));
+}
+
+Deno.test("otel: a gRPC call through two chained HTTP/2 proxies is one trace with rpc.* and grpc status", async () => {
+  const collector = startOtlpHttpReceiver();
+  const seen: string[] = [];
+  const srv = await startEchoServer({
+    onCall: (md) => seen.push(String(md.get("traceparent")[0] ?? "")),
+  });
+  const p2 = await startTraced(
+    tracedHttpDoc({
+      service: "proxy-2",
+      upstream: srv.address,
+      collector: collector.url,
+      proxy: H2,
+    }),
+  );
+  const p1 = await startTraced(tracedHttpDoc({
+    service: "proxy-1",
+    upstream: `127.0.0.1:${p2.listenerPort("http")}`,
+    collector: collector.url,
+    proxy: H2,
+  }));
+  const client = echoClient(p1.listenerPort("http"));
+  try {
+    assert.equal(await unary(client, "hi"), null);
+    await Promise.all([p1.telemetry.forceFlush(), p2.telemetry.forceFlush()]);
+    const spans = await collector.waitSpans(4);
+    assert.equal(spans.length, 4);
+    assert.equal(new Set(spans.map((s) => s.traceId)).size, 1, "one trace");
+    const [s1] = byKind(spans, "proxy-1", SERVER);
+    const [c1] = byKind(spans, "proxy-1", CLIENT);
+    const [s2] = byKind(spans, "proxy-2", SERVER);
+    const [c2] = byKind(spans, "proxy-2", CLIENT);
+    assert.ok(s1 && c1 && s2 && c2);
+    assert.equal(s1.parentSpanId, "");
+    assert.equal(c1.parentSpanId, s1.spanId);
+    assert.equal(s2.parentSpanId, c1.spanId);
+    assert.equal(c2.parentSpanId, s2.spanId);
+    // The gRPC server read proxy-2's CLIENT span from its metadata.
+    assert.deepEqual(seen, [`00-${c2.traceId}-${c2.spanId}-01`]);
+    for (const s of [s1, c1, s2, c2]) {
+      assert.equal(s.name, "mosn.test.Echo/Unary");
+      assert.equal(s.attributes["rpc.system"], "grpc");
+      assert.equal(s.attributes["rpc.service"], "mosn.test.Echo");
+      assert.equal(s.attributes["rpc.method"], "Unary");
+      // grpc-status came in the response trailers.
+      assert.equal(s.attributes["rpc.grpc.status_code"], 0, `${s.service} kind ${s.kind}`);
+      assert.notEqual(s.status, 2, "not an error");
+    }
+    assert.equal(s1.attributes["network.protocol.name"], "HTTP/2");
+
+    // A failing call: grpc-status 3 (INVALID_ARGUMENT) in trailers makes every span an error.
+    const err = await unary(client, "fail");
+    assert.equal(err?.code, grpc.status.INVALID_ARGUMENT);
+    await Promise.all([p1.telemetry.forceFlush(), p2.telemetry.forceFlush()]);
+    const all = await collector.waitSpans(8);
+    const failed = all.filter((s) => s.traceId !== s1.traceId);
+    assert.equal(failed.length, 4);
+    for (const s of failed) {
+      assert.equal(s.attributes["rpc.grpc.status_code"], 3, `${s.service} kind ${s.kind}`);
+      assert.equal(s.status, 2, "an error span");
+    }
+  } finally {
+    client.close();
+    await p1.stop("fast");
+    await p2.stop("fast");
+    await srv.close();
+    await collector.close();
+  }
+});
+
+Deno.test("otel: a gRPC stream the client cancels ends its spans as errors (stream reset recorded)", async () => {
+  const collector = startOtlpHttpReceiver();
+  const srv = await startEchoServer();
+  const p = await startTraced(
+    tracedHttpDoc({
+      service: "cancel",
+      upstream: srv.address,
+      collector: collector.url,
+      proxy: H2,
+    }),
+  );
+  const client = echoClient(p.listenerPort("http"));
+  try {
+    // An endless server stream: cancel after the first messages (RST_STREAM CANCEL).
+    const call = client.ServerStream({ text: "go", n: -1 });
+    call.on("error", () => {});
+    await new Promise<void>((resolve) => {
+      let n = 0;
+      call.on("data", () => {
+        if (++n === 3) {
+          call.cancel();
+          resolve();
+        }
+      });
+    });
+    await p.telemetry.forceFlush();
+    const spans = await collector.waitSpans(2);
+    const server = spans.find((s) => s.kind === SERVER)!;
+    const clientSpan = spans.find((s) => s.kind === CLIENT)!;
+    assert.equal(server.attributes["rpc.method"], "ServerStream");
+    assert.equal(server.status, 2, "the SERVER span is an error");
+    assert.equal(server.attributes["error.type"], "downstream_remote_reset");
+    assert.match(String(server.attributes["mosn.response_flags"]), /DC/);
+    assert.equal(clientSpan.status, 2, "the CLIENT span is an error");
+    assert.equal(clientSpan.attributes["error.type"], "cancelled");
+  } finally {
+    client.close();
+    await p.stop("fast");
+    await srv.close();
+    await collector.close();
+  }
+});
+
+Deno.test("otel: HTTP/2 (h2c) requests get SERVER and CLIENT spans with the HTTP attributes", async () => {
+  const collector = startOtlpHttpReceiver();
+  const up = await h2Origin((stream) => {
+    stream.respond({ ":status": 201 });
+    stream.end("made");
+  });
+  const p = await startTraced(
+    tracedHttpDoc({ service: "h2", upstream: up.address, collector: collector.url, proxy: H2 }),
+  );
+  try {
+    const port = p.listenerPort("http");
+    const r = await run("curl", [
+      "-sS",
+      "--max-time",
+      "10",
+      "--http2-prior-knowledge",
+      `http://127.0.0.1:${port}/things?id=7`,
+    ]);
+    assert.equal(r.stdout, "made", r.stderr);
+    // The origin saw this proxy's CLIENT span as its parent.
+    const tp = String(up.seen[0]?.["traceparent"] ?? "");
+    await p.telemetry.forceFlush();
+    const spans = await collector.waitSpans(2);
+    const server = spans.find((s) => s.kind === SERVER)!;
+    const client = spans.find((s) => s.kind === CLIENT)!;
+    assert.equal(client.parentSpanId, server.spanId);
+    assert.equal(tp, `00-${client.traceId}-${client.spanId}-01`);
+    assert.equal(server.name, "GET");
+    assert.equal(server.attributes["http.request.method"], "GET");
+    assert.equal(server.attributes["url.path"], "/things");
+    assert.equal(server.attributes["url.query"], "id=7");
+    assert.equal(server.attributes["url.scheme"], "http");
+    assert.equal(server.attributes["network.protocol.version"], "2");
+    assert.equal(server.attributes["server.address"], "127.0.0.1");
+    assert.equal(server.attributes["server.port"], port);
+    assert.equal(server.attributes["http.response.status_code"], 201);
+    assert.equal(server.attributes["rpc.system"], undefined, "plain HTTP/2 is not RPC");
+    assert.equal(client.attributes["http.request.method"], "GET");
+    assert.equal(client.attributes["http.response.status_code"], 201);
+    assert.equal(client.attributes["mosn.upstream.host"], up.address);
+  } finally {
+    await p.stop("fast");
+    await up.close();
+    await collector.close();
+  }
 });
 
 Deno.test("otel: B3 in, B3 and Jaeger out when configured", async () => {

@@ -232,6 +232,11 @@ class OtelServerTrace implements ServerTrace {
     this.#grpc = code;
   }
 
+  #error = "";
+  setError(reason: string): void {
+    this.#error ||= reason;
+  }
+
   end(info: StreamInfo): void {
     const span = this.span;
     const a: Attributes = { "mosn.retry.count": info.retries };
@@ -244,6 +249,10 @@ class OtelServerTrace implements ServerTrace {
     span.setAttributes(a);
     statusAttrs(span, this.rpc, info.responseCode);
     if (this.#grpc) grpcStatus(span, this.#grpc);
+    if (this.#error) {
+      span.setAttribute("error.type", this.#error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: this.#error });
+    }
     span.end();
   }
 }

@@ -36,6 +36,11 @@ export interface ServerTrace {
   startClient(host: string, cluster: string, attempt: number): ClientTrace;
   /** gRPC's status (`grpc-status`, from trailers or a trailers-only answer) as sent down. */
   setGrpcStatus(code: string): void;
+  /**
+   * Why the exchange ended abnormally after the response had started (a downstream or upstream
+   * stream reset, a timeout): the status code alone would read as a success.
+   */
+  setError(reason: string): void;
   /** Ends the SERVER span with what `info` knows (status, route, cluster, retries, flags). */
   end(info: StreamInfo): void;
 }
