@@ -88,7 +88,36 @@ const HELP: Readonly<Record<string, string>> = {
   fail_handshake_timeout: "TLS handshakes not finished in time.",
   connection_error: "TLS handshakes that failed on a protocol error or a closed connection.",
   plaintext: "Connections an inspector listener served as plain text.",
+  request_protocol_error: "Downstream connections closed for malformed requests.",
+  stream_active: "HTTP/2 streams currently open.",
+  stream_total: "HTTP/2 streams opened in total.",
+  reset_sent_total: "HTTP/2 streams reset by this side (RST_STREAM sent).",
+  reset_received_total: "HTTP/2 streams reset by the peer (RST_STREAM received).",
+  protocol_error_total: "Connections closed on a protocol error.",
+  heartbeat_total: "RPC heartbeats answered.",
+  oneway_total: "RPC oneway requests.",
+  health_check_attempt: "Active health checks made.",
+  health_check_success: "Active health checks that passed.",
+  health_check_failure: "Active health checks that failed.",
+  health_check_network_failure: "Active health checks that failed to connect.",
+  health_check_healthy: "Hosts passing active health checks.",
+  outlier_detection_ejections_active: "Hosts ejected by outlier detection now.",
+  outlier_detection_ejections_enforced_total: "Outlier ejections enforced in total.",
+  outlier_detection_ejections_overflow: "Outlier ejections skipped at max_ejection_percent.",
 };
+
+/** HELP of metrics named after a value: status codes, outlier ejection kinds. */
+function helpFor(type: string, metric: string): string {
+  const known = HELP[metric];
+  if (known) return known;
+  let m = /^request_(\d{3})_total$/.exec(metric);
+  if (m) return `Responses with HTTP status ${m[1]}.`;
+  m = /^response_(\d+)_total$/.exec(metric);
+  if (m) return `RPC responses with protocol status ${m[1]}.`;
+  m = /^outlier_detection_ejections_(enforced|detected)_(\w+)$/.exec(metric);
+  if (m) return `Outlier ejections ${m[1]} for ${m[2]}.`;
+  return `MOSN ${type} metric ${metric}.`;
+}
 
 function kindOf(m: Metric): Kind {
   return m instanceof Counter ? "counter" : m instanceof Gauge ? "gauge" : "histogram";
@@ -161,7 +190,7 @@ function collect(reg: StatsRegistry, prefix: string): Family[] {
     if (existing && existing.kind !== kind) name = `${name}_${kind}`;
     let fam = families.get(name);
     if (!fam) {
-      const help = HELP[metric] ?? `MOSN ${type} metric ${metric}.`;
+      const help = helpFor(type, metric);
       families.set(name, fam = { name, kind, help, samples: [] });
     }
     fam.samples.push({ labels, metric: m });

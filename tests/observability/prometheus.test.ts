@@ -6,6 +6,10 @@ import {
   renderPrometheus,
 } from "../../src/observability/prometheus.ts";
 import { parsePrometheus } from "./_prometheus_checker.ts";
+import { h2Origin } from "../_support/h2.ts";
+import { startOtlpHttpReceiver } from "../_support/otlp.ts";
+import { curl, pki, serverTls } from "../_support/tls.ts";
+import { startTraced, tracedHttpDoc } from "./_otel_fixtures.ts";
 
 function populated(): StatsRegistry {
   const reg = new StatsRegistry();
@@ -116,4 +120,110 @@ Deno.test("the checker rejects malformed expositions", () => {
     "# HELP a h\n# TYPE a gauge\na 1", // no final newline
   ];
   for (const text of bad) assert.throws(() => parsePrometheus(text), text);
+});
+
+/**
+ * One running proxy that exercises every stats family at once: an mTLS listener speaking
+ * HTTP/2 (tls_*, http2_* downstream), an h2c upstream (http2_* upstream, upstream_*), per-route
+ * proxy_* stats, tracing_* (spans exported) and OTLP metrics. The strict parser demands HELP and
+ * TYPE before every family's samples; and the TLS handshake counters are the same number in the
+ * three views of the one registry (OTLP metrics, /api/v1/stats, /stats/prometheus).
+ */
+Deno.test("a proxy with HTTP/2, mTLS, tracing and OTLP metrics: every family has HELP and TYPE; TLS counters agree in all three views", async () => {
+  const collector = startOtlpHttpReceiver();
+  const up = await h2Origin((stream) => {
+    stream.respond({ ":status": 200 });
+    stream.end("h2");
+  });
+  const doc = tracedHttpDoc({
+    service: "families",
+    upstream: up.address,
+    collector: collector.url,
+    proxy: { downstream_protocol: "Http2", upstream_protocol: "Http2" },
+    metrics: {
+      sinks: [{
+        type: "otel",
+        config: {
+          exporter: { protocol: "http/protobuf", endpoint: collector.url },
+          interval: "1h",
+        },
+      }],
+    },
+  });
+  // deno-lint-ignore no-explicit-any
+  (doc as any).servers[0].listeners[0].filter_chains[0].tls_context = serverTls("a", {
+    ca_cert: pki("ca.pem"),
+    verify_client: true,
+    alpn: "h2",
+  });
+  const p = await startTraced(doc, { admin: true });
+  await p.listening();
+  const port = p.listenerPort("http");
+  const base = [
+    "--http2",
+    "--cacert",
+    pki("ca.pem"),
+    "--resolve",
+    `a.example.com:${port}:127.0.0.1`,
+  ];
+  const url = `https://a.example.com:${port}/x`;
+  const N = 3;
+  try {
+    for (let i = 0; i < N; i++) {
+      const r = await curl([...base, "--cert", pki("client.pem"), "--key", pki("client.key"), url]);
+      assert.equal(r.stdout, "h2", r.stderr);
+    }
+    const refused = await curl([...base, url]); // no client certificate
+    assert.notEqual(refused.code, 0);
+    await p.telemetry.forceFlush();
+    await collector.waitSpans(2 * N);
+    await p.telemetry.forceFlush(); // the tracing counters now count the exported spans
+
+    const admin = `http://127.0.0.1:${p.adminPort}`;
+    const text = await (await fetch(`${admin}/stats/prometheus`)).text();
+    const families = parsePrometheus(text); // throws on a sample without HELP/TYPE before it
+    const helps = text.split("\n").filter((l) => l.startsWith("# HELP "));
+    const types = text.split("\n").filter((l) => l.startsWith("# TYPE "));
+    assert.equal(helps.length, families.size);
+    assert.equal(types.length, families.size);
+    for (const kind of ["downstream", "upstream", "proxy", "http2", "tls", "tracing"]) {
+      assert.ok(
+        [...families.keys()].some((n) => n.startsWith(`mosn_${kind}_`)),
+        `a mosn_${kind}_* family in:\n${[...families.keys()].join("\n")}`,
+      );
+    }
+    // Every family says what it counts (no generic fallback text).
+    const generic = [...families.values()].filter((f) => /^MOSN \w+ metric /.test(f.help));
+    assert.deepEqual(generic.map((f) => f.name), [], "families with a generic HELP");
+    const sample = (fam: string, labels: Record<string, string>) =>
+      families.get(fam)?.samples.find((s) =>
+        Object.entries(labels).every(([k, v]) => s.labels[k] === v)
+      )?.value;
+    const listener = { listener: "http" };
+    assert.equal(sample("mosn_tls_handshake_total", listener), N);
+    assert.equal(sample("mosn_tls_handshake_failed_total", listener), 1);
+    assert.equal(sample("mosn_tls_fail_verify_no_cert_total", listener), 1);
+    assert.equal(sample("mosn_http2_stream_total", listener), N);
+    assert.equal(sample("mosn_http2_stream_total", { cluster: "next" }), N);
+    assert.ok(Number(sample("mosn_tracing_span_exported_total", {})) >= 2 * N);
+
+    const stats = await (await fetch(`${admin}/api/v1/stats`)).json();
+    const tlsJson = stats.tls?.["listener.http"] ?? {};
+    assert.equal(tlsJson.handshake, String(N));
+    assert.equal(tlsJson.handshake_failed, "1");
+    assert.equal(tlsJson.fail_verify_no_cert, "1");
+
+    const points = collector.metricExports.at(-1);
+    assert.ok(points, "a metrics export arrived");
+    const otlp = (metric: string) =>
+      points.find((x) => x.metric === metric && x.attributes["listener"] === "http")?.value;
+    assert.equal(otlp("mosn.tls.handshake"), N);
+    assert.equal(otlp("mosn.tls.handshake_failed"), 1);
+    assert.equal(otlp("mosn.tls.fail_verify_no_cert"), 1);
+    assert.equal(otlp("mosn.http2.stream_total"), N);
+  } finally {
+    await p.stop("fast");
+    await up.close();
+    await collector.close();
+  }
 });
