@@ -55,6 +55,10 @@ const CONN_WINDOW = 16 * 1024 * 1024;
 export const MAX_CONCURRENT_STREAMS = 128;
 /** Decoded header list limit (names + values + 32 per field). */
 const MAX_HEADER_LIST = 256 * 1024;
+/** Longest wait for the PING ACK between a drain's two GOAWAY frames. */
+const DRAIN_GRACE_MS = 1000;
+/** The PING sent after a drain's first GOAWAY ("mosn.ts"): its ACK ends the grace period. */
+const DRAIN_PING = new Uint8Array([0x6d, 0x6f, 0x73, 0x6e, 0x2e, 0x74, 0x73, 0x00]);
 
 interface OutChunk {
   data: Uint8Array;
@@ -125,6 +129,8 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
   goawaySent = false;
   goawayReceived = false;
   #ended = false;
+  /** Server drain, first phase: GOAWAY(2^31-1) and a PING sent, the final GOAWAY not yet. */
+  #drainTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(conn: Connection, isServer: boolean, stats?: Http2Stats) {
     this.conn = conn;
@@ -142,6 +148,7 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
     conn.write(encodeWindowUpdate(0, CONN_WINDOW - DEFAULT_WINDOW));
     conn.onClose(() => {
       this.#ended = true;
+      clearTimeout(this.#drainTimer);
       this.#reader.stop();
       const all = [...this.streams.values()];
       this.streams.clear();
@@ -263,6 +270,7 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
           if (sid !== 0) throw new H2ConnectionError(H2Code.PROTOCOL_ERROR, "PING on a stream");
           if (p.byteLength !== 8) throw new H2ConnectionError(H2Code.FRAME_SIZE_ERROR, "PING");
           if (!(flags & Flag.ACK)) this.#write(encodePing(p, true));
+          else if (this.#drainTimer !== undefined) this.#finalGoaway(H2Code.NO_ERROR);
           return;
         case FrameType.GOAWAY:
           return this.#onGoawayFrame(sid, p);
@@ -722,8 +730,26 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
     }
   }
 
-  /** Graceful end: GOAWAY(last stream), then close once the open streams finish. */
+  /**
+   * Graceful end: GOAWAY(last stream), then close once the open streams finish. A server drains
+   * in two steps (RFC 9113 §6.8): GOAWAY(2^31-1) and a PING first, so that requests the client
+   * sent before it saw the GOAWAY are still served rather than refused; the final GOAWAY, naming
+   * the last stream taken, follows the PING's ACK (or DRAIN_GRACE_MS).
+   */
   goaway(code: number = H2Code.NO_ERROR): void {
+    if (this.goawaySent || this.#ended || this.#drainTimer !== undefined) return;
+    if (this.#isServer && code === H2Code.NO_ERROR) {
+      this.#write(encodeGoaway(MAX_WINDOW, code));
+      this.#write(encodePing(DRAIN_PING, false));
+      this.#drainTimer = setTimeout(() => this.#finalGoaway(code), DRAIN_GRACE_MS);
+      return;
+    }
+    this.#finalGoaway(code);
+  }
+
+  #finalGoaway(code: number): void {
+    clearTimeout(this.#drainTimer);
+    this.#drainTimer = undefined;
     if (this.goawaySent || this.#ended) return;
     this.goawaySent = true;
     this.#write(encodeGoaway(this.#isServer ? this.lastStreamId : 0, code));
