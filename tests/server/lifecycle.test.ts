@@ -24,9 +24,18 @@ Deno.test("SIGTERM during a transfer: the transfer completes intact, then exit 0
     const first = await readN(c, 1 << 20);
     assert.equal(first.byteLength, 1 << 20);
     mosn.kill("SIGTERM");
-    // New connections are refused once draining has begun.
-    await new Promise((r) => setTimeout(r, 300));
-    await assert.rejects(Deno.connect({ port }));
+    // New connections are refused once draining has begun (polled: the signal's handling may
+    // take a while on a loaded machine).
+    let refused = false;
+    for (let i = 0; i < 200 && !refused; i++) {
+      try {
+        (await Deno.connect({ port })).close();
+        await sleep(50);
+      } catch {
+        refused = true;
+      }
+    }
+    assert.ok(refused, "connections are refused after SIGTERM");
     let total = first.byteLength;
     let bad = 0;
     const buf = new Uint8Array(65536);
@@ -46,6 +55,26 @@ Deno.test("SIGTERM during a transfer: the transfer completes intact, then exit 0
     await upstream.close();
   }
 });
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * RSS (KiB) once the proxy has settled after a burst: the idle trim (MOSN_IDLE_TRIM_MS=1000,
+ * a full GC after a quiet second) has had time to run, and RSS moved less than 2% over the
+ * last second. On a loaded machine the proxy may still be tearing connections down (which
+ * postpones the trim); waiting for a steady reading, not a fixed time, covers that.
+ */
+async function settledRss(pid: number): Promise<number> {
+  await sleep(2500); // two trim periods
+  const deadline = Date.now() + 30_000;
+  let prev = await rssKiB(pid);
+  for (;;) {
+    await sleep(1000);
+    const now = await rssKiB(pid);
+    if (Math.abs(now - prev) <= prev * 0.02 || Date.now() > deadline) return now;
+    prev = now;
+  }
+}
 
 Deno.test("1000 connections reset mid-transfer leave the proxy serving with RSS back within 20%", async () => {
   const big = new Uint8Array(1 << 20);
@@ -79,22 +108,27 @@ Deno.test("1000 connections reset mid-transfer leave the proxy serving with RSS 
     // Warm up with the same load so that the runtime's heap and allocator reach their working
     // size; "before" is that steady state, and a leak shows as growth from there.
     for (let i = 0; i < 50; i++) assert.equal(await ping(), 1024);
-    for (let round = 0; round < 10; round++) await resetRound();
-    await new Promise((r) => setTimeout(r, 3000)); // past one idle trim
-    const before = await rssKiB(mosn.child.pid);
-    for (let round = 0; round < 10; round++) await resetRound();
-    // Still serving.
-    for (let i = 0; i < 20; i++) assert.equal(await ping(), 1024);
-    const stats = await (await fetch(`http://127.0.0.1:${mosn.adminPort}/api/v1/stats`)).text();
-    assert.ok(stats.length > 0);
-    // Let the proxy notice every reset and collect garbage.
-    let after = 0;
-    for (let i = 0; i < 60; i++) {
-      await new Promise((r) => setTimeout(r, 250));
-      after = await rssKiB(mosn.child.pid);
+    for (let round = 0; round < 20; round++) await resetRound();
+    const before = await settledRss(mosn.child.pid);
+    // Noise (allocator fragmentation, a GC that lands late on a loaded machine) is taken out by
+    // measuring up to three windows of 1000 more resets against the same baseline: a leak grows
+    // with every window, so a later window never hides one — it only gets further from "before".
+    const windows: number[] = [];
+    for (let w = 0; w < 3; w++) {
+      for (let round = 0; round < 10; round++) await resetRound();
+      // Still serving.
+      for (let i = 0; i < 20; i++) assert.equal(await ping(), 1024);
+      const stats = await (await fetch(`http://127.0.0.1:${mosn.adminPort}/api/v1/stats`)).text();
+      assert.ok(stats.length > 0);
+      const after = await settledRss(mosn.child.pid);
+      windows.push(after);
       if (after <= before * 1.2) break;
     }
-    assert.ok(after <= before * 1.2, `RSS before ${before} KiB, after ${after} KiB`);
+    console.log(`RSS before ${before} KiB, after ${windows.join(", ")} KiB`);
+    assert.ok(
+      windows.some((after) => after <= before * 1.2),
+      `RSS before ${before} KiB, after each window of 1000 resets ${windows.join(", ")} KiB`,
+    );
   } finally {
     mosn.kill("SIGINT");
     await mosn.exited;
