@@ -14,6 +14,7 @@ import { HealthFlag } from "../../src/upstream/types.ts";
 import { httpDoc, origin } from "../_support/http.ts";
 import { startInProcess } from "../_support/mosn.ts";
 import { fakeSource } from "./_fake_source.ts";
+import { waitFor } from "../_support/wait.ts";
 
 interface SseEvent {
   readonly event: string;
@@ -55,9 +56,13 @@ Deno.test("overview: listeners, totals and a history that grows every interval",
     console: { intervalMs: 20 },
   });
   try {
-    await new Promise((r) => setTimeout(r, 150));
-    const res = await fetch(`http://127.0.0.1:${admin.port}/api/v1/overview`);
-    const o = await res.json() as OverviewResponse;
+    // Two samples taken (20 ms apart, later on a loaded machine).
+    let o!: OverviewResponse;
+    await waitFor(async () => {
+      const res = await fetch(`http://127.0.0.1:${admin.port}/api/v1/overview`);
+      o = await res.json() as OverviewResponse;
+      return (o.history?.length ?? 0) >= 2;
+    }, "two overview samples");
     assert.equal(o.version, "9.9.9-test");
     assert.equal(o.state, "RUNNING");
     assert.equal(o.sample_interval_ms, 20);

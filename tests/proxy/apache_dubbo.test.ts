@@ -12,6 +12,7 @@ import { startApacheDubboProvider } from "../_support/rpc/apache_dubbo.ts";
 import { Connection, FilterStatus } from "../../src/network/connection.ts";
 import { dubbo } from "../../src/protocol/xprotocol/dubbo/codec.ts";
 import { XClientConnection } from "../../src/stream/xprotocol/client_connection.ts";
+import { waitFor } from "../_support/wait.ts";
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 const APACHE_HEARTBEAT_REPLY = "dabb62000000000000000000000000014e";
@@ -54,8 +55,9 @@ Deno.test("multiplex client: a connection to apache-dubbo-service survives its n
   conn.start();
   const consumer = dubbo2jsClient({ address: `127.0.0.1:${mosn.listenerPort("rpc")}` });
   try {
-    await new Promise((r) => setTimeout(r, 500));
-    const replies = received.join("").split(APACHE_HEARTBEAT_REPLY).length - 1;
+    const replyCount = () => received.join("").split(APACHE_HEARTBEAT_REPLY).length - 1;
+    await waitFor(() => replyCount() >= 3, "three heartbeat replies");
+    const replies = replyCount();
     assert.ok(replies >= 3, `the provider answered ${replies} heartbeats with its odd frame`);
     assert.equal(conn.closed, false, "the odd heartbeat replies keep the connection open");
     assert.equal(client.inflight, 0);

@@ -11,6 +11,7 @@ import {
   quietLogger,
   startSofaServer,
 } from "../_support/rpc/sofa.ts";
+import { waitAccepted } from "../_support/wait.ts";
 
 function goAwayDoc(upstream: string, enable: boolean): Record<string, unknown> {
   const doc = rpcDoc("bolt", upstream) as {
@@ -33,7 +34,7 @@ Deno.test("bolt GoAway: a draining listener sends cmd code 100 at a quiet moment
     try {
       const c = await Deno.connect({ hostname: "127.0.0.1", port: mosn.listenerPort("rpc") });
       // Let the listener accept it before draining.
-      await new Promise((r) => setTimeout(r, 100));
+      await waitAccepted(c);
       mosn.drainListeners(true);
       const bytes = await readAll(c); // until the proxy closes it
       c.close();

