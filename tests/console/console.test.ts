@@ -8,6 +8,8 @@ import { ensureConsole } from "../../scripts/build_console.ts";
 import { httpDoc, origin } from "../_support/http.ts";
 import { startInProcess } from "../_support/mosn.ts";
 import { launchBrowser, SCREENSHOTS, until } from "./_browser.ts";
+import http2 from "node:http2";
+import { pem, pki, serverTls } from "../_support/tls.ts";
 
 const ROUTES = [
   { match: { path: "/health" }, direct_response: { status: 200, body: "ok" } },
@@ -52,11 +54,30 @@ Deno.test({
         },
       }],
     });
+    // A second listener: HTTP/2 over mTLS, for a connection row with a protocol and an identity.
+    // deno-lint-ignore no-explicit-any
+    (doc as any).servers[0].listeners.push({
+      name: "h2tls",
+      address: "127.0.0.1:0",
+      filter_chains: [{
+        tls_context: serverTls("a", { ca_cert: pki("ca.pem"), verify_client: true, alpn: "h2" }),
+        filters: [{
+          type: "proxy",
+          config: {
+            downstream_protocol: "Http2",
+            upstream_protocol: "Http1",
+            router_config_name: "r1",
+          },
+        }],
+      }],
+    });
     const server = startInProcess(doc, { admin: true });
+    await server.listening();
     const base = `http://127.0.0.1:${server.adminPort}`;
     const proxy = `http://127.0.0.1:${server.listenerPort("http")}`;
     const browser = await launchBrowser();
     let held: Deno.TcpConn | undefined;
+    let h2: http2.ClientHttp2Session | undefined;
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
       const errors: string[] = [];
@@ -101,6 +122,37 @@ Deno.test({
       );
       const seenAfter = Date.now() - opened;
       assert.ok(seenAfter <= 2_000, `connection listed after ${seenAfter} ms`);
+      // An HTTP/2 client with a client certificate: its row names the protocol and the identity.
+      h2 = http2.connect(`https://127.0.0.1:${server.listenerPort("h2tls")}`, {
+        ca: pem("ca.pem"),
+        cert: pem("client.pem"),
+        key: pem("client.key"),
+        servername: "a.example.com",
+      });
+      h2.on("error", () => {});
+      const session = h2;
+      const h2Peer = await new Promise<string>((resolve, reject) => {
+        const req = session.request({ ":path": "/api/h2" });
+        req.on("response", () => resolve(`127.0.0.1:${session.socket.localPort}`));
+        req.on("data", () => {});
+        req.on("error", reject);
+      });
+      const h2Row = page.locator(`[data-testid=connections] tr:has(code:text-is("${h2Peer}"))`);
+      const h2Text = await until(
+        `a row for the HTTP/2 client ${h2Peer}`,
+        async () => (await h2Row.count()) > 0 ? await h2Row.textContent() ?? undefined : undefined,
+      );
+      assert.match(h2Text, /HTTP\/2/);
+      assert.match(h2Text, /peer=spiffe:\/\/cluster\.local\/ns\/default\/sa\/client/);
+      await page.fill("#filter-connections", "spiffe://");
+      await until("the TLS filter to apply", async () => {
+        const rows = await page.locator("[data-testid=connections] tbody tr").count();
+        return rows === 1 ? rows : undefined;
+      });
+      await page.screenshot({
+        path: new URL("connections-http2-tls.png", SCREENSHOTS).pathname,
+        fullPage: true,
+      });
       // Filtering keeps only matching rows.
       await page.fill("#filter-connections", peer);
       await until("the filter to apply", async () => {
@@ -184,6 +236,7 @@ Deno.test({
       assert.deepEqual(errors, []);
     } finally {
       held?.close();
+      h2?.destroy();
       await browser.close();
       await server.stop("fast");
       await a.close().catch(() => {});
