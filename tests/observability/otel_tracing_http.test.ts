@@ -315,6 +315,41 @@ Deno.test("otel: a gRPC stream the client cancels ends its spans as errors (stre
   }
 });
 
+Deno.test("otel: an HTTP/2 upstream that resets its stream mid-response makes both spans errors", async () => {
+  const collector = startOtlpHttpReceiver();
+  const up = await h2Origin((stream) => {
+    stream.respond({ ":status": 200 });
+    stream.write("partial");
+    setTimeout(() => stream.destroy(new Error("upstream gives up")), 20); // RST_STREAM, no END_STREAM
+  });
+  const p = await startTraced(
+    tracedHttpDoc({ service: "rst", upstream: up.address, collector: collector.url, proxy: H2 }),
+  );
+  try {
+    const r = await run("curl", [
+      "-sS",
+      "--max-time",
+      "10",
+      "--http2-prior-knowledge",
+      `http://127.0.0.1:${p.listenerPort("http")}/reset`,
+    ]);
+    assert.notEqual(r.code, 0, `the client sees the stream reset: ${JSON.stringify(r)}`);
+    await p.telemetry.forceFlush();
+    const spans = await collector.waitSpans(2);
+    const server = spans.find((s) => s.kind === SERVER)!;
+    const client = spans.find((s) => s.kind === CLIENT)!;
+    assert.equal(server.attributes["http.response.status_code"], 200);
+    assert.equal(server.status, 2, "the SERVER span is an error despite the 200");
+    assert.equal(server.attributes["error.type"], "upstream_reset");
+    assert.equal(client.status, 2);
+    assert.equal(client.attributes["error.type"], "remote_reset");
+  } finally {
+    await p.stop("fast");
+    await up.close();
+    await collector.close();
+  }
+});
+
 Deno.test("otel: HTTP/2 (h2c) requests get SERVER and CLIENT spans with the HTTP attributes", async () => {
   const collector = startOtlpHttpReceiver();
   const up = await h2Origin((stream) => {
