@@ -48,7 +48,9 @@ export interface EchoServer {
  * → UNAVAILABLE (counted in `attempts`); else echoes with header and trailer metadata.
  * ServerStream: `n` messages. ClientStream: counts messages. Bidi: echoes each message.
  */
-export async function startEchoServer(): Promise<EchoServer & { attempts: number }> {
+export async function startEchoServer(
+  tls?: { cert: string; key: string; ca: string },
+): Promise<EchoServer & { attempts: number }> {
   const { svc } = service();
   const server = new grpc.Server();
   const state = { cancelled: 0, attempts: 0 };
@@ -116,7 +118,14 @@ export async function startEchoServer(): Promise<EchoServer & { attempts: number
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(
       "127.0.0.1:0",
-      grpc.ServerCredentials.createInsecure(),
+      tls
+        // A CA of our own: without one grpc-js passes the system roots as `ca`, and Deno's
+        // node:tls then sends them all in the handshake (clients fail: message too large).
+        ? grpc.ServerCredentials.createSsl(Buffer.from(tls.ca), [{
+          cert_chain: Buffer.from(tls.cert),
+          private_key: Buffer.from(tls.key),
+        }])
+        : grpc.ServerCredentials.createInsecure(),
       (e, p) => e ? reject(e) : resolve(p),
     )
   );
@@ -131,9 +140,24 @@ export async function startEchoServer(): Promise<EchoServer & { attempts: number
   });
 }
 
-export function echoClient(port: number): EchoClient {
+/**
+ * An insecure (h2c) client, or one over TLS trusting `tls.ca` (PEM), optionally with a client
+ * certificate; over TLS it sends SNI `tls.serverName` (Deno's node:tls refuses an IP as SNI).
+ */
+export function echoClient(
+  port: number,
+  tls?: { ca: string; serverName: string; cert?: string; key?: string },
+): EchoClient {
   const { ctor } = service();
-  return new ctor(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as EchoClient;
+  const creds = tls
+    ? grpc.credentials.createSsl(
+      Buffer.from(tls.ca),
+      tls.key ? Buffer.from(tls.key) : null,
+      tls.cert ? Buffer.from(tls.cert) : null,
+    )
+    : grpc.credentials.createInsecure();
+  const opts = tls ? { "grpc.ssl_target_name_override": tls.serverName } : {};
+  return new ctor(`127.0.0.1:${port}`, creds, opts) as unknown as EchoClient;
 }
 
 export { grpc };

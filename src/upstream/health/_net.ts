@@ -49,7 +49,7 @@ export async function withConnection<T>(
 ): Promise<T> {
   if (signal.aborted) throw abortError();
   const conn: RawConn = tls
-    ? (await dialTls(addr, 0, tls, signal)).conn
+    ? (await dialTls(addr, 0, tls, { signal })).conn
     : await connectTo(addr, signal);
   let closed = false;
   const close = () => {
