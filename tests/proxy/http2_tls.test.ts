@@ -1,7 +1,18 @@
 import assert from "node:assert/strict";
 import http2 from "node:http2";
-import type { TLSSocket } from "node:tls";
-import { startInProcess } from "../_support/mosn.ts";
+import https from "node:https";
+import type { AddressInfo } from "node:net";
+import tls, { type TLSSocket } from "node:tls";
+import { rssKiB, startInProcess, startProcess } from "../_support/mosn.ts";
+import { freePort, writeAll } from "../_support/net.ts";
+import {
+  encodeHeaderBlock,
+  encodeSettings,
+  encodeWindowUpdate,
+  PREFACE,
+  Setting,
+} from "../../src/protocol/http2/frame.ts";
+import { HpackEncoder } from "../../src/protocol/http2/hpack/encoder.ts";
 import { httpDoc, origin, simpleRouter } from "../_support/http.ts";
 import { curl, pem, pki, serverTls } from "../_support/tls.ts";
 import { h2Origin, run } from "../_support/h2.ts";
@@ -249,3 +260,249 @@ for (const upstream of ["TLS", "h2c"] as const) {
     }
   });
 }
+
+Deno.test("mTLS + h2: the client's SAN and ALPN h2 in the access log, XFCC to the origin", async () => {
+  const o = origin((req) => new Response(req.headers.get("x-forwarded-client-cert") ?? "none"));
+  const dir = await Deno.makeTempDir();
+  const logPath = `${dir}/access.log`;
+  const mosn = startInProcess(
+    tlsDoc(
+      { hosts: [{ address: o.address }] },
+      { downstream_protocol: "Http2", upstream_protocol: "Http1" },
+      { tls_context: serverTls("a", { ca_cert: pki("ca.pem"), verify_client: true }) },
+      {
+        accessLogs: [{
+          log_path: logPath,
+          log_format:
+            "%RESPONSE_CODE% %PROTOCOL% san=%DOWNSTREAM_PEER_URI_SAN% alpn=%DOWNSTREAM_ALPN%\n",
+        }],
+      },
+    ),
+  );
+  await mosn.listening();
+  const port = mosn.listenerPort("http");
+  try {
+    const r = await curl([
+      "--http2",
+      "--cacert",
+      pki("ca.pem"),
+      "--cert",
+      pki("client.pem"),
+      "--key",
+      pki("client.key"),
+      "-w",
+      " %{http_version}",
+      `https://127.0.0.1:${port}/m`,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(
+      r.stdout,
+      `Subject="CN=client";URI=spiffe://cluster.local/ns/default/sa/client 2`,
+    );
+    const noCert = await curl(["--http2", "--cacert", pki("ca.pem"), `https://127.0.0.1:${port}/`]);
+    assert.notEqual(noCert.code, 0, "a client without a certificate must be refused");
+    await mosn.stop("fast");
+    const lines = (await Deno.readTextFile(logPath)).trim().split("\n");
+    assert.equal(lines.length, 1);
+    assert.match(
+      lines[0]!,
+      /^200 HTTP\/2 san=spiffe:\/\/cluster\.local\/ns\/default\/sa\/client alpn=h2$/,
+    );
+  } finally {
+    await mosn.stop("fast");
+    await o.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+for (const down of ["Http2", "Auto"] as const) {
+  Deno.test(`ALPN on a TLS ${down} listener: a client offering only http/1.1 gets HTTP/1.1, h2 gets HTTP/2`, async () => {
+    const o = origin((req) => new Response(`via ${req.headers.get("x-proto") ?? "?"}`));
+    const mosn = startInProcess(
+      tlsDoc({ hosts: [{ address: o.address }] }, {
+        downstream_protocol: down,
+        upstream_protocol: "Http1",
+      }),
+    );
+    await mosn.listening();
+    const port = mosn.listenerPort("http");
+    const url = `https://127.0.0.1:${port}/f`;
+    try {
+      const h1 = await curl([
+        "-v",
+        "--http1.1",
+        "--cacert",
+        pki("ca.pem"),
+        "-w",
+        " %{http_version}",
+        url,
+      ]);
+      assert.equal(h1.code, 0, h1.stderr);
+      assert.match(h1.stderr, /ALPN: server accepted http\/1\.1/);
+      assert.equal(h1.stdout, "via ? 1.1");
+      const h2 = await curl([
+        "-v",
+        "--http2",
+        "--cacert",
+        pki("ca.pem"),
+        "-w",
+        " %{http_version}",
+        url,
+      ]);
+      assert.equal(h2.code, 0, h2.stderr);
+      assert.match(h2.stderr, /ALPN: server accepted h2/);
+      assert.equal(h2.stdout, "via ? 2");
+    } finally {
+      await mosn.stop("fast");
+      await o.close();
+    }
+  });
+}
+
+for (
+  const [kind, alpn] of [
+    ["answers the h2 offer with an alert (it has only http/1.1)", ["http/1.1"]],
+    ["has no ALPN at all", undefined],
+  ] as const
+) {
+  Deno.test(`upstream h2 over TLS: a server that ${kind} is refused with a 502 (tls fail_alpn)`, async () => {
+    const server = tls.createServer(
+      { cert: pem("b.pem"), key: pem("b.key"), ...(alpn ? { ALPNProtocols: [...alpn] } : {}) },
+      (s) => s.end("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nh1"),
+    );
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const address = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const mosn = startInProcess(
+      tlsDoc({
+        hosts: [{ address }],
+        tls_context: { status: true, server_name: "b.example.com", ca_cert: pki("ca.pem") },
+      }, { downstream_protocol: "Http2", upstream_protocol: "Http2" }),
+      { admin: true },
+    );
+    await mosn.listening();
+    const port = mosn.listenerPort("http");
+    try {
+      const r = await curl([
+        "--http2",
+        "--cacert",
+        pki("ca.pem"),
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code} %{http_version}",
+        `https://127.0.0.1:${port}/x`,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, "502 2");
+      const s = await (await fetch(`http://127.0.0.1:${mosn.adminPort}/api/v1/stats`)).json();
+      assert.equal(s.tls?.["cluster.o"]?.fail_alpn, "1");
+      assert.equal(s.tls?.["cluster.o"]?.handshake_failed, "1");
+      assert.equal(s.tls?.["cluster.o"]?.handshake, "0");
+    } finally {
+      await mosn.stop("fast");
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+}
+
+Deno.test("upstream HTTP/1 over TLS offers ALPN http/1.1 (an h2-capable origin answers in HTTP/1.1)", async () => {
+  // It lists h2 first: had the proxy offered h2 (or nothing but spoken HTTP/1 anyway), the
+  // answer would show it.
+  const server = https.createServer(
+    { cert: pem("b.pem"), key: pem("b.key"), ALPNProtocols: ["h2", "http/1.1"] },
+    (req, res) =>
+      res.end(`alpn=${(req.socket as TLSSocket).alpnProtocol} version=${req.httpVersion}`),
+  );
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const address = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const mosn = startInProcess(
+    tlsDoc(
+      {
+        hosts: [{ address }],
+        tls_context: { status: true, server_name: "b.example.com", ca_cert: pki("ca.pem") },
+      },
+      { downstream_protocol: "Http1", upstream_protocol: "Http1" },
+      {},
+    ),
+  );
+  await mosn.listening();
+  try {
+    const r = await curl([`http://127.0.0.1:${mosn.listenerPort("http")}/p`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "alpn=http/1.1 version=1.1");
+  } finally {
+    await mosn.stop("fast");
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+});
+
+Deno.test("h2 over TLS both sides: a client that stops reading a 1 GiB response keeps the proxy's RSS bounded", async () => {
+  const CHUNK = new Uint8Array(64 * 1024).fill(120);
+  const TOTAL = 1024 * 1024 * 1024;
+  const state = { written: 0 };
+  const o = await h2Origin(
+    (stream) => {
+      stream.respond({ ":status": 200 });
+      const pump = () => {
+        while (state.written < TOTAL && !stream.destroyed) {
+          state.written += CHUNK.byteLength;
+          if (!stream.write(CHUNK)) return void stream.once("drain", pump);
+        }
+        stream.end();
+      };
+      pump();
+    },
+    {},
+    { cert: pem("b.pem"), key: pem("b.key") },
+  );
+  const port = freePort();
+  const doc = tlsDoc({
+    hosts: [{ address: o.address }],
+    tls_context: { status: true, server_name: "b.example.com", ca_cert: pki("ca.pem") },
+  }, { downstream_protocol: "Http2", upstream_protocol: "Http2" });
+  // deno-lint-ignore no-explicit-any
+  const l = (doc as any).servers[0];
+  l.listeners[0].address = `127.0.0.1:${port}`;
+  l.routers[0].virtual_hosts[0].routers[0].route.timeout = "0s";
+  const mosn = await startProcess(doc);
+  let c: Deno.TlsConn | undefined;
+  try {
+    const before = await rssKiB(mosn.child.pid);
+    c = await Deno.connectTls({
+      hostname: "127.0.0.1",
+      port,
+      caCerts: [pem("ca.pem")],
+      alpnProtocols: ["h2"],
+    });
+    assert.equal((await c.handshake()).alpnProtocol, "h2");
+    // A huge window: only the proxy's own per-stream windows and watermarks can stop it.
+    await writeAll(c, PREFACE);
+    await writeAll(c, encodeSettings([[Setting.INITIAL_WINDOW_SIZE, 0x7fffffff]]));
+    await writeAll(c, encodeWindowUpdate(0, 0x7fffffff - 65535));
+    const enc = new HpackEncoder();
+    for (const sid of [1, 3]) {
+      enc.begin();
+      for (const [n, v] of [[":method", "GET"], [":scheme", "https"], [":path", "/big"]]) {
+        enc.field(n!, v!);
+      }
+      enc.field(":authority", "t");
+      await writeAll(c, encodeHeaderBlock(sid, enc.finish(), true, 16384));
+    }
+    // Wait until the origin stops making progress (held back by flow control).
+    let written = -1;
+    for (let i = 0; i < 100 && written !== state.written; i++) {
+      written = state.written;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const after = await rssKiB(mosn.child.pid);
+    assert.ok(written > 128 * 1024, `the response never started (${written} bytes)`);
+    assert.ok(written < 64 * 1024 * 1024, `origin wrote ${written} bytes`);
+    assert.ok(after - before < 64 * 1024, `RSS grew ${after - before} KiB (${before} → ${after})`);
+  } finally {
+    c?.close();
+    mosn.kill("SIGKILL");
+    await mosn.exited;
+    await o.close();
+  }
+});

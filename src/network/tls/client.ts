@@ -93,7 +93,10 @@ export function dialTls(
     const onError = (e: Error) => {
       const code = (e as { code?: string }).code ?? "";
       if (VERIFY_CODES.has(code)) fail(new TlsConnectError(text, "fail_verify_error", e));
-      else if (connected) fail(new TlsConnectError(text, "connection_error", e));
+      else if (code === "ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL") {
+        // The server supports none of the ALPN protocols offered.
+        fail(new TlsConnectError(text, "fail_alpn", e));
+      } else if (connected) fail(new TlsConnectError(text, "connection_error", e));
       else fail(new ConnectError(text, false, e));
     };
     const onClose = () => fail(new TlsConnectError(text, "connection_error", "closed"));
