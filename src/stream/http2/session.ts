@@ -55,6 +55,39 @@ const CONN_WINDOW = 16 * 1024 * 1024;
 export const MAX_CONCURRENT_STREAMS = 128;
 /** Decoded header list limit (names + values + 32 per field). */
 const MAX_HEADER_LIST = 256 * 1024;
+const EMPTY_BYTES = new Uint8Array(0);
+
+function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.byteLength;
+  }
+  return out;
+}
+
+/**
+ * Our connection prefaces, built once (never modified, so one buffer serves every connection):
+ * SETTINGS plus the connection window; the client's starts with the magic.
+ */
+const SERVER_HELLO = concatBytes(
+  encodeSettings([
+    [Setting.INITIAL_WINDOW_SIZE, STREAM_WINDOW],
+    [Setting.MAX_HEADER_LIST_SIZE, MAX_HEADER_LIST],
+    [Setting.MAX_CONCURRENT_STREAMS, MAX_CONCURRENT_STREAMS],
+  ]),
+  encodeWindowUpdate(0, CONN_WINDOW - DEFAULT_WINDOW),
+);
+const CLIENT_HELLO = concatBytes(
+  PREFACE,
+  encodeSettings([
+    [Setting.INITIAL_WINDOW_SIZE, STREAM_WINDOW],
+    [Setting.MAX_HEADER_LIST_SIZE, MAX_HEADER_LIST],
+    [Setting.ENABLE_PUSH, 0],
+  ]),
+  encodeWindowUpdate(0, CONN_WINDOW - DEFAULT_WINDOW),
+);
 
 interface OutChunk {
   data: Uint8Array;
@@ -131,15 +164,12 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
     this.#isServer = isServer;
     this.stats = stats;
     this.#prefaceLeft = isServer ? PREFACE.byteLength : 0;
-    const settings: [number, number][] = [
-      [Setting.INITIAL_WINDOW_SIZE, STREAM_WINDOW],
-      [Setting.MAX_HEADER_LIST_SIZE, MAX_HEADER_LIST],
-    ];
-    if (isServer) settings.push([Setting.MAX_CONCURRENT_STREAMS, MAX_CONCURRENT_STREAMS]);
-    else settings.push([Setting.ENABLE_PUSH, 0]);
-    if (!isServer) conn.write(PREFACE);
-    conn.write(encodeSettings(settings));
-    conn.write(encodeWindowUpdate(0, CONN_WINDOW - DEFAULT_WINDOW));
+    // The server's preface waits for the client's first bytes (RFC 9113 §3.4 only asks that it
+    // be the first frame sent): a connection that never speaks (a TLS handshake probe, a TCP
+    // health check) costs no write, and the SETTINGS leave with the first answers in one write
+    // (one TLS record).
+    this.#helloPending = isServer;
+    if (!isServer) conn.write(CLIENT_HELLO);
     conn.onClose(() => {
       this.#ended = true;
       this.#reader.stop();
@@ -162,12 +192,19 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
     this.conn.uncork();
   };
 
+  /** Server: our SETTINGS have not been sent yet. */
+  #helloPending: boolean;
+
   /** Frames written in one pass of the event loop leave together (one syscall). */
   #write(bytes: Uint8Array): void {
     if (!this.#corked) {
       this.#corked = true;
       this.conn.cork();
       queueMicrotask(this.#uncork);
+    }
+    if (this.#helloPending) {
+      this.#helloPending = false;
+      this.conn.write(SERVER_HELLO);
     }
     this.conn.write(bytes);
   }
@@ -199,6 +236,7 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
       return FilterStatus.Stop;
     }
     if (this.#ended) return FilterStatus.Stop;
+    if (this.#helloPending) this.#write(EMPTY_BYTES);
     try {
       let buf = data;
       if (this.#prefaceLeft > 0) {
