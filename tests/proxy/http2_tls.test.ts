@@ -506,3 +506,45 @@ Deno.test("h2 over TLS both sides: a client that stops reading a 1 GiB response 
     await o.close();
   }
 });
+
+Deno.test("h2 over TLS, listener drain: GOAWAY(max id) + PING first, then GOAWAY(last stream); the open stream finishes", async () => {
+  let release: (() => void) | undefined;
+  const o = origin(async () => {
+    await new Promise<void>((r) => (release = r));
+    return new Response("late");
+  });
+  const mosn = startInProcess(
+    tlsDoc({ hosts: [{ address: o.address }] }, {
+      downstream_protocol: "Http2",
+      upstream_protocol: "Http1",
+    }),
+  );
+  await mosn.listening();
+  const session = http2.connect(`https://127.0.0.1:${mosn.listenerPort("http")}`, {
+    ca: pem("ca.pem"),
+  });
+  session.on("error", () => {});
+  const goaways: number[] = [];
+  session.on("goaway", (_code: number, last: number) => goaways.push(last));
+  try {
+    const req = session.request({ ":path": "/slow" });
+    const chunks: Uint8Array[] = [];
+    req.on("data", (c: Uint8Array) => chunks.push(c));
+    const ended = new Promise<void>((r) => req.on("end", () => r()));
+    req.end();
+    for (let i = 0; i < 100 && !release; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(release, "the request reached the origin");
+    mosn.drainListeners(true);
+    for (let i = 0; i < 100 && goaways.length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.deepEqual(goaways, [0x7fffffff, 1]);
+    release!();
+    await ended;
+    assert.equal(new TextDecoder().decode(concat(chunks)), "late");
+  } finally {
+    session.destroy();
+    await mosn.stop("fast");
+    await o.close();
+  }
+});

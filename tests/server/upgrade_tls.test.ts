@@ -97,6 +97,7 @@ async function keepAliveLoop(port: number, t: Tally, running: () => boolean): Pr
       } catch (e) {
         if (!unprocessed(e)) throw e;
         t.retried++;
+        if (t.errors.length < 10) t.errors.push(`retried: ${(e as { code?: string }).code} ${e}`);
         s.close();
         s = connect(port);
         gone = false;

@@ -56,6 +56,8 @@ export const MAX_CONCURRENT_STREAMS = 128;
 /** Decoded header list limit (names + values + 32 per field). */
 const MAX_HEADER_LIST = 256 * 1024;
 const EMPTY_BYTES = new Uint8Array(0);
+/** Opaque data of the PING that follows a drain's first GOAWAY. */
+const DRAIN_PING = new TextEncoder().encode("drain\0\0\0");
 
 function concatBytes(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
@@ -227,6 +229,8 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
   protected onSessionClosed(): void {}
   /** Settings changed (the client side re-checks its capacity). */
   protected onSettings(): void {}
+  /** The peer acknowledged a PING of ours. */
+  protected onPingAck(): void {}
 
   // ---- reading ----
 
@@ -301,6 +305,7 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
           if (sid !== 0) throw new H2ConnectionError(H2Code.PROTOCOL_ERROR, "PING on a stream");
           if (p.byteLength !== 8) throw new H2ConnectionError(H2Code.FRAME_SIZE_ERROR, "PING");
           if (!(flags & Flag.ACK)) this.#write(encodePing(p, true));
+          else this.onPingAck();
           return;
         case FrameType.GOAWAY:
           return this.#onGoawayFrame(sid, p);
@@ -758,6 +763,17 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
     if ((this.goawaySent || this.goawayReceived) && this.streams.size === 0) {
       this.conn.close("flush");
     }
+  }
+
+  /**
+   * First step of a graceful shutdown (RFC 9113 §6.8): GOAWAY with the highest stream id, so the
+   * peer stops opening streams while those already on the wire are still served, and a PING to
+   * learn when it has seen it (onPingAck); goaway() follows with the real last stream id.
+   */
+  protected goawayNotice(): void {
+    if (this.goawaySent || this.#ended) return;
+    this.#write(encodeGoaway(0x7fffffff, H2Code.NO_ERROR));
+    this.#write(encodePing(DRAIN_PING, false));
   }
 
   /** Graceful end: GOAWAY(last stream), then close once the open streams finish. */
