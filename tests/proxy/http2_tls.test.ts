@@ -4,7 +4,7 @@ import https from "node:https";
 import type { AddressInfo } from "node:net";
 import tls, { type TLSSocket } from "node:tls";
 import { rssKiB, startInProcess, startProcess } from "../_support/mosn.ts";
-import { freePort, writeAll } from "../_support/net.ts";
+import { echoServer, freePort, writeAll } from "../_support/net.ts";
 import {
   encodeHeaderBlock,
   encodeSettings,
@@ -546,5 +546,58 @@ Deno.test("h2 over TLS, listener drain: GOAWAY(max id) + PING first, then GOAWAY
     session.destroy();
     await mosn.stop("fast");
     await o.close();
+  }
+});
+
+Deno.test("TLS Auto listener with fallback_for_unknown_protocol: h2 by ALPN, unknown bytes handed to tcp_proxy", async () => {
+  const echo = echoServer();
+  const o = origin(() => new Response("web"));
+  const doc = tlsDoc({ hosts: [{ address: o.address }] }, {
+    downstream_protocol: "Auto",
+    upstream_protocol: "Http1",
+    fallback_for_unknown_protocol: true,
+  });
+  // deno-lint-ignore no-explicit-any
+  const d = doc as any;
+  d.servers[0].listeners[0].filter_chains[0].filters.push({
+    type: "tcp_proxy",
+    config: { cluster: "echo" },
+  });
+  d.cluster_manager.clusters.push({
+    name: "echo",
+    type: "SIMPLE",
+    lb_type: "LB_ROUNDROBIN",
+    hosts: [{ address: `127.0.0.1:${echo.port}` }],
+  });
+  const mosn = startInProcess(doc);
+  await mosn.listening();
+  const port = mosn.listenerPort("http");
+  try {
+    const h2 = await curl([
+      "--http2",
+      "--cacert",
+      pki("ca.pem"),
+      "-w",
+      " %{http_version}",
+      `https://127.0.0.1:${port}/`,
+    ]);
+    assert.equal(h2.code, 0, h2.stderr);
+    assert.equal(h2.stdout, "web 2");
+    // No ALPN and bytes no codec knows: the connection goes to tcp_proxy (echo).
+    const c = await Deno.connectTls({ hostname: "127.0.0.1", port, caCerts: [pem("ca.pem")] });
+    await writeAll(c, new TextEncoder().encode("\x00\x01 raw bytes, not a protocol"));
+    const buf = new Uint8Array(64);
+    let got = "";
+    while (got.length < 28) {
+      const n = await c.read(buf);
+      if (n === null) break;
+      got += new TextDecoder().decode(buf.subarray(0, n));
+    }
+    c.close();
+    assert.equal(got, "\x00\x01 raw bytes, not a protocol");
+  } finally {
+    await mosn.stop("fast");
+    await o.close();
+    await echo.close();
   }
 });
