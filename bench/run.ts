@@ -9,14 +9,15 @@
  * and on Ctrl-C.
  *
  * Flags:
- *   --suite <name>     suite to run (default tcp; available: tcp, http, bolt, h2, tracing,
+ *   --suite <name>     suite to run (default tcp; available: tcp, http, bolt, h2, h2tls, tracing,
  *                      all = tcp, http, bolt and h2)
  *   --rounds <n>       rounds, medians reported (default 3)
  *   --duration <t>     wrk (bolt: generator) duration per load, e.g. 10s (default 10s)
  *   --warmup <t>       warm-up per row before the measured loads (default 3s)
  *   --idle-conns <n>   idle connections for the memory figure (default 1000)
  *   --rows a,b         only these rows (tcp, bolt: direct,haproxy,mosn;
- *                      http: direct,haproxy,nginx,mosn; h2: direct,haproxy,nginx,mosn,mosn_h1)
+ *                      http: direct,haproxy,nginx,mosn; h2, h2tls: direct,haproxy,nginx,mosn,
+ *                      mosn_h1)
  *   --quick            smoke run: 1 round, 3 s loads, 1 s warm-up; BENCHMARKS.md left alone
  *   --write/--no-write update BENCHMARKS.md or not (default: write unless --quick)
  *   --dir <path>       scratch folder (default a new temp folder)
@@ -40,6 +41,7 @@ import { prepareScratch, REPO_ROOT, startOrigin } from "./lib/servers.ts";
 import type { Suite, SuiteOptions } from "./lib/suite.ts";
 import { boltSuite } from "./suites/bolt.ts";
 import { h2Suite } from "./suites/h2.ts";
+import { h2TlsSuite } from "./suites/h2_tls.ts";
 import { httpSuite } from "./suites/http.ts";
 import { tcpSuite } from "./suites/tcp.ts";
 import { tracingSuite } from "./suites/tracing.ts";
@@ -50,6 +52,7 @@ const SUITES: Record<string, Suite> = {
   bolt: boltSuite,
   tracing: tracingSuite,
   h2: h2Suite,
+  h2tls: h2TlsSuite,
 };
 /** `--suite all` runs these, in this order. */
 const ALL = ["tcp", "http", "bolt", "h2"];

@@ -106,8 +106,18 @@ export class ListenerRuntime {
     );
     const tlsContexts = config.filterChains[0]?.tlsContexts ?? [];
     if (tlsContexts.length > 0) {
+      // Without a configured `alpn`, offer what the first filter that has a say serves (an
+      // HTTP/2 proxy: h2 then http/1.1), as Envoy/MOSN users expect h2 to just work.
+      let defaultAlpn: readonly string[] = [];
+      for (const f of chain) {
+        const a = svc.registry.get(f.type)!.defaultAlpn?.(f.config);
+        if (a && a.length > 0) {
+          defaultAlpn = a;
+          break;
+        }
+      }
       // node:tls needs node sockets: TLS listeners accept on node:net (docs/design/tls.md).
-      this.#tls = new TlsServer(tlsContexts, config.tlsHandshakeTimeoutMs);
+      this.#tls = new TlsServer(tlsContexts, config.tlsHandshakeTimeoutMs, defaultAlpn);
       this.#tlsStats = tlsStats(svc.stats, { listener: config.name });
       this.#listener = new NodeListener(config.name, config.address, (s) => this.#acceptTls(s));
     } else {

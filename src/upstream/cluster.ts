@@ -197,7 +197,7 @@ export class ClusterImpl implements Cluster {
     return this.#conns.size;
   }
 
-  async connect(host: Host): Promise<Connection> {
+  async connect(host: Host, protocol?: "Http1" | "Http2"): Promise<Connection> {
     const cs = this.stats;
     const hs = host.stats;
     if (this.#closed) {
@@ -208,11 +208,14 @@ export class ClusterImpl implements Cluster {
     const tlsCfg = this.config.tls;
     try {
       if (tlsCfg) {
+        const want = protocol === "Http2" ? "h2" : protocol === "Http1" ? "http/1.1" : "";
         ({ conn: raw, info: tls } = await dialTls(
           host.address,
           this.config.connectTimeoutMs,
           tlsCfg,
+          want ? { alpn: [want] } : {},
         ));
+        checkAlpn(host.addressText, want, raw, tls);
         this.#tlsStats!.handshake.inc();
       } else raw = await dial(host.address, this.config.connectTimeoutMs);
     } catch (e) {
@@ -285,4 +288,24 @@ export class ClusterImpl implements Cluster {
     this.#idleWaiters = [];
     for (const w of waiters) w();
   }
+}
+
+/**
+ * An HTTP/2 pool needs the server to choose "h2" (speaking h2 to a server that agreed on
+ * something else, or on nothing, fails on its first bytes); an HTTP/1 pool accepts
+ * "http/1.1" or no ALPN. Otherwise the connection is closed with a TlsConnectError (a 502).
+ */
+function checkAlpn(address: string, want: string, raw: RawConn, info: TlsInfo): void {
+  const got = info.alpn;
+  if (want === "" || got === want || (want === "http/1.1" && got === "")) return;
+  raw.close();
+  throw new TlsConnectError(
+    address,
+    "fail_alpn",
+    new Error(
+      `ALPN: the server chose ${got ? JSON.stringify(got) : "no protocol"}, ${
+        JSON.stringify(want)
+      } is needed`,
+    ),
+  );
 }

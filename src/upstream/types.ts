@@ -75,8 +75,10 @@ export interface Cluster {
   /**
    * Opens a connection to `host` with the cluster's connect timeout, counting cluster and host
    * connection stats. Rejects with ConnectError. The connection is not started yet.
+   * `protocol` (HTTP pools) is what will be spoken over it: with TLS, offered by ALPN when the
+   * tls_context sets no `alpn`, and required of the server's choice (h2 must be chosen).
    */
-  connect(host: Host): Promise<Connection>;
+  connect(host: Host, protocol?: "Http1" | "Http2"): Promise<Connection>;
 }
 
 export interface ClusterManager {

@@ -49,7 +49,10 @@ export interface EchoServer {
  * ServerStream: `n` messages. ClientStream: counts messages. Bidi: echoes each message.
  */
 export async function startEchoServer(
-  opts: { onCall?(md: grpc.Metadata): void } = {},
+  opts: {
+    onCall?(md: grpc.Metadata): void;
+    tls?: { cert: string; key: string; ca: string };
+  } = {},
 ): Promise<EchoServer & { attempts: number }> {
   const { svc } = service();
   const server = new grpc.Server();
@@ -120,7 +123,14 @@ export async function startEchoServer(
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(
       "127.0.0.1:0",
-      grpc.ServerCredentials.createInsecure(),
+      opts.tls
+        // A CA of our own: without one grpc-js passes the system roots as `ca`, and Deno's
+        // node:tls then sends them all in the handshake (clients fail: message too large).
+        ? grpc.ServerCredentials.createSsl(Buffer.from(opts.tls.ca), [{
+          cert_chain: Buffer.from(opts.tls.cert),
+          private_key: Buffer.from(opts.tls.key),
+        }])
+        : grpc.ServerCredentials.createInsecure(),
       (e, p) => e ? reject(e) : resolve(p),
     )
   );
@@ -135,9 +145,24 @@ export async function startEchoServer(
   });
 }
 
-export function echoClient(port: number): EchoClient {
+/**
+ * An insecure (h2c) client, or one over TLS trusting `tls.ca` (PEM), optionally with a client
+ * certificate; over TLS it sends SNI `tls.serverName` (Deno's node:tls refuses an IP as SNI).
+ */
+export function echoClient(
+  port: number,
+  tls?: { ca: string; serverName: string; cert?: string; key?: string },
+): EchoClient {
   const { ctor } = service();
-  return new ctor(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as EchoClient;
+  const creds = tls
+    ? grpc.credentials.createSsl(
+      Buffer.from(tls.ca),
+      tls.key ? Buffer.from(tls.key) : null,
+      tls.cert ? Buffer.from(tls.cert) : null,
+    )
+    : grpc.credentials.createInsecure();
+  const opts = tls ? { "grpc.ssl_target_name_override": tls.serverName } : {};
+  return new ctor(`127.0.0.1:${port}`, creds, opts) as unknown as EchoClient;
 }
 
 export { grpc };

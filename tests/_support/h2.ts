@@ -26,12 +26,18 @@ export interface H2Origin {
   close(): Promise<void>;
 }
 
-/** An h2c (prior knowledge) origin on node:http2; `handler` answers each stream. */
+/**
+ * An h2c (prior knowledge) origin on node:http2, or h2 over TLS with `tls` (certificate, key,
+ * ALPN list…); `handler` answers each stream.
+ */
 export async function h2Origin(
   handler: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void,
   settings: http2.Settings = {},
+  tls?: http2.SecureServerOptions,
 ): Promise<H2Origin> {
-  const server = http2.createServer({ settings });
+  const server = tls
+    ? http2.createSecureServer({ ...tls, settings })
+    : http2.createServer({ settings });
   const seen: http2.IncomingHttpHeaders[] = [];
   const sessions = new Set<http2.ServerHttp2Session>();
   let opened = 0;

@@ -49,4 +49,9 @@ export interface NetworkFilterFactory<C = unknown> {
    * each new downstream connection.
    */
   prepare(config: C, deps: FilterDeps): (conn: Connection) => void;
+  /**
+   * The ALPN protocols a TLS listener offers for this filter when its tls_context sets no
+   * `alpn` (most preferred first); undefined or empty: offer none.
+   */
+  defaultAlpn?(config: C): readonly string[] | undefined;
 }

@@ -16,8 +16,11 @@ import { tlsInfoOf } from "./tls_info.ts";
 
 /** A failed upstream TLS handshake: a connect failure whose reason names the TLS problem. */
 export class TlsConnectError extends ConnectError {
-  /** "fail_verify_error" (the server's certificate was refused) or "connection_error". */
-  readonly tlsReason: "fail_verify_error" | "connection_error";
+  /**
+   * "fail_verify_error" (the server's certificate was refused), "fail_alpn" (the server did
+   * not choose the protocol the pool speaks) or "connection_error".
+   */
+  readonly tlsReason: "fail_verify_error" | "fail_alpn" | "connection_error";
   constructor(address: string, reason: TlsConnectError["tlsReason"], cause: unknown) {
     super(address, false, cause);
     this.tlsReason = reason;
@@ -39,6 +42,12 @@ const VERIFY_CODES = new Set([
   "CERT_UNTRUSTED",
 ]);
 
+export interface DialTlsOptions {
+  signal?: AbortSignal;
+  /** ALPN protocols to offer when the tls_context configures none. */
+  alpn?: readonly string[];
+}
+
 /**
  * Connects and completes a TLS handshake within `timeoutMs` (0 = no limit). Rejects with
  * ConnectError (connect refused or timed out) or TlsConnectError (handshake failed).
@@ -47,8 +56,10 @@ export function dialTls(
   addr: Address,
   timeoutMs: number,
   cfg: TlsContextConfig,
-  signal?: AbortSignal,
+  opts: DialTlsOptions = {},
 ): Promise<{ conn: RawConn; info: TlsInfo }> {
+  const signal = opts.signal;
+  const alpn = cfg.alpn.length > 0 ? cfg.alpn : opts.alpn ?? [];
   const text = formatAddress(addr);
   return new Promise((resolve, reject) => {
     const servername = cfg.serverName;
@@ -59,7 +70,7 @@ export function dialTls(
       ...options(cfg),
       ...(servername ? { servername } : {}),
       rejectUnauthorized: !cfg.insecureSkip,
-      ...(cfg.alpn.length > 0 ? { ALPNProtocols: [...cfg.alpn] } : {}),
+      ...(alpn.length > 0 ? { ALPNProtocols: [...alpn] } : {}),
       allowHalfOpen: true,
     };
     const t = tls.connect(opts);
@@ -82,7 +93,10 @@ export function dialTls(
     const onError = (e: Error) => {
       const code = (e as { code?: string }).code ?? "";
       if (VERIFY_CODES.has(code)) fail(new TlsConnectError(text, "fail_verify_error", e));
-      else if (connected) fail(new TlsConnectError(text, "connection_error", e));
+      else if (code === "ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL") {
+        // The server supports none of the ALPN protocols offered.
+        fail(new TlsConnectError(text, "fail_alpn", e));
+      } else if (connected) fail(new TlsConnectError(text, "connection_error", e));
       else fail(new ConnectError(text, false, e));
     };
     const onClose = () => fail(new TlsConnectError(text, "connection_error", "closed"));

@@ -47,8 +47,16 @@ export class TlsServer {
   readonly #alpn: string[] | undefined;
   readonly #timeoutMs: number;
 
-  /** Throws when node:tls refuses a context (bad ciphers, …): the listener cannot start. */
-  constructor(contexts: readonly TlsContextConfig[], handshakeTimeoutMs: number) {
+  /**
+   * Throws when node:tls refuses a context (bad ciphers, …): the listener cannot start.
+   * `defaultAlpn` is offered when the contexts set no `alpn` (what the filter chain serves,
+   * e.g. ["h2", "http/1.1"] for an HTTP/2 proxy).
+   */
+  constructor(
+    contexts: readonly TlsContextConfig[],
+    handshakeTimeoutMs: number,
+    defaultAlpn: readonly string[] = [],
+  ) {
     this.#contexts = contexts.map((cfg) => ({
       cfg,
       secure: tls.createSecureContext(options(cfg)),
@@ -63,9 +71,15 @@ export class TlsServer {
     this.#requestCert = contexts.some((c) => c.verifyClient || c.requireClientCert);
     // ALPN is negotiated before SNI selection completes, so one list serves the chain: the
     // first context's (MOSN configures it per context, usually identically).
-    const alpn = contexts[0]?.alpn ?? [];
+    const configured = contexts[0]?.alpn ?? [];
+    const alpn = configured.length > 0 ? configured : defaultAlpn;
     this.#alpn = alpn.length > 0 ? [...alpn] : undefined;
     this.#timeoutMs = handshakeTimeoutMs;
+  }
+
+  /** The ALPN protocols offered ([] = none). */
+  get alpn(): readonly string[] {
+    return this.#alpn ?? [];
   }
 
   /** The context for an SNI name: exact, then the longest wildcard suffix, then the first. */

@@ -18,6 +18,8 @@ import { H2Session, H2Stream, MAX_CONCURRENT_STREAMS } from "./session.ts";
 import type { Http2Stats } from "./stats.ts";
 
 const EMPTY = new Uint8Array(0);
+/** A drain's final GOAWAY follows its notice at the latest after this long. */
+const DRAIN_NOTICE_MS = 1000;
 
 class H2ServerStream extends H2Stream implements ServerStream {
   readonly #owner: Http2ServerConnection;
@@ -70,7 +72,27 @@ export class Http2ServerConnection extends H2Session<H2ServerStream> {
   constructor(conn: Connection, newStream: NewStreamHandler, opts: Http2ServerOptions = {}) {
     super(conn, true, opts.stats);
     this.#newStream = newStream;
-    conn.drainHandler = () => this.goaway();
+    conn.drainHandler = () => this.#drain();
+  }
+
+  #drainTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /**
+   * Listener drain: GOAWAY(max id) + PING, then the final GOAWAY once the PING comes back (or
+   * after DRAIN_NOTICE_MS), so a request the client sent before it saw the notice is served
+   * rather than refused.
+   */
+  #drain(): void {
+    if (this.#drainTimer !== undefined || this.goawaySent || this.conn.closed) return;
+    this.goawayNotice();
+    this.#drainTimer = setTimeout(() => this.goaway(), DRAIN_NOTICE_MS);
+    this.conn.onClose(() => clearTimeout(this.#drainTimer));
+  }
+
+  protected override onPingAck(): void {
+    if (this.#drainTimer === undefined || this.goawaySent) return;
+    clearTimeout(this.#drainTimer);
+    this.goaway();
   }
 
   respond(s: H2ServerStream, resp: ResponseMessage, end: boolean): void {

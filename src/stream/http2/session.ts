@@ -55,10 +55,41 @@ const CONN_WINDOW = 16 * 1024 * 1024;
 export const MAX_CONCURRENT_STREAMS = 128;
 /** Decoded header list limit (names + values + 32 per field). */
 const MAX_HEADER_LIST = 256 * 1024;
-/** Longest wait for the PING ACK between a drain's two GOAWAY frames. */
-const DRAIN_GRACE_MS = 1000;
-/** The PING sent after a drain's first GOAWAY ("mosn.ts"): its ACK ends the grace period. */
-const DRAIN_PING = new Uint8Array([0x6d, 0x6f, 0x73, 0x6e, 0x2e, 0x74, 0x73, 0x00]);
+const EMPTY_BYTES = new Uint8Array(0);
+/** Opaque data of the PING that follows a drain's first GOAWAY. */
+const DRAIN_PING = new TextEncoder().encode("drain\0\0\0");
+
+function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.byteLength;
+  }
+  return out;
+}
+
+/**
+ * Our connection prefaces, built once (never modified, so one buffer serves every connection):
+ * SETTINGS plus the connection window; the client's starts with the magic.
+ */
+const SERVER_HELLO = concatBytes(
+  encodeSettings([
+    [Setting.INITIAL_WINDOW_SIZE, STREAM_WINDOW],
+    [Setting.MAX_HEADER_LIST_SIZE, MAX_HEADER_LIST],
+    [Setting.MAX_CONCURRENT_STREAMS, MAX_CONCURRENT_STREAMS],
+  ]),
+  encodeWindowUpdate(0, CONN_WINDOW - DEFAULT_WINDOW),
+);
+const CLIENT_HELLO = concatBytes(
+  PREFACE,
+  encodeSettings([
+    [Setting.INITIAL_WINDOW_SIZE, STREAM_WINDOW],
+    [Setting.MAX_HEADER_LIST_SIZE, MAX_HEADER_LIST],
+    [Setting.ENABLE_PUSH, 0],
+  ]),
+  encodeWindowUpdate(0, CONN_WINDOW - DEFAULT_WINDOW),
+);
 
 interface OutChunk {
   data: Uint8Array;
@@ -129,26 +160,20 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
   goawaySent = false;
   goawayReceived = false;
   #ended = false;
-  /** Server drain, first phase: GOAWAY(2^31-1) and a PING sent, the final GOAWAY not yet. */
-  #drainTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(conn: Connection, isServer: boolean, stats?: Http2Stats) {
     this.conn = conn;
     this.#isServer = isServer;
     this.stats = stats;
     this.#prefaceLeft = isServer ? PREFACE.byteLength : 0;
-    const settings: [number, number][] = [
-      [Setting.INITIAL_WINDOW_SIZE, STREAM_WINDOW],
-      [Setting.MAX_HEADER_LIST_SIZE, MAX_HEADER_LIST],
-    ];
-    if (isServer) settings.push([Setting.MAX_CONCURRENT_STREAMS, MAX_CONCURRENT_STREAMS]);
-    else settings.push([Setting.ENABLE_PUSH, 0]);
-    if (!isServer) conn.write(PREFACE);
-    conn.write(encodeSettings(settings));
-    conn.write(encodeWindowUpdate(0, CONN_WINDOW - DEFAULT_WINDOW));
+    // The server's preface waits for the client's first bytes (RFC 9113 §3.4 only asks that it
+    // be the first frame sent): a connection that never speaks (a TLS handshake probe, a TCP
+    // health check) costs no write, and the SETTINGS leave with the first answers in one write
+    // (one TLS record).
+    this.#helloPending = isServer;
+    if (!isServer) conn.write(CLIENT_HELLO);
     conn.onClose(() => {
       this.#ended = true;
-      clearTimeout(this.#drainTimer);
       this.#reader.stop();
       const all = [...this.streams.values()];
       this.streams.clear();
@@ -169,12 +194,19 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
     this.conn.uncork();
   };
 
+  /** Server: our SETTINGS have not been sent yet. */
+  #helloPending: boolean;
+
   /** Frames written in one pass of the event loop leave together (one syscall). */
   #write(bytes: Uint8Array): void {
     if (!this.#corked) {
       this.#corked = true;
       this.conn.cork();
       queueMicrotask(this.#uncork);
+    }
+    if (this.#helloPending) {
+      this.#helloPending = false;
+      this.conn.write(SERVER_HELLO);
     }
     this.conn.write(bytes);
   }
@@ -197,6 +229,8 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
   protected onSessionClosed(): void {}
   /** Settings changed (the client side re-checks its capacity). */
   protected onSettings(): void {}
+  /** The peer acknowledged a PING of ours. */
+  protected onPingAck(): void {}
 
   // ---- reading ----
 
@@ -206,6 +240,7 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
       return FilterStatus.Stop;
     }
     if (this.#ended) return FilterStatus.Stop;
+    if (this.#helloPending) this.#write(EMPTY_BYTES);
     try {
       let buf = data;
       if (this.#prefaceLeft > 0) {
@@ -270,7 +305,7 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
           if (sid !== 0) throw new H2ConnectionError(H2Code.PROTOCOL_ERROR, "PING on a stream");
           if (p.byteLength !== 8) throw new H2ConnectionError(H2Code.FRAME_SIZE_ERROR, "PING");
           if (!(flags & Flag.ACK)) this.#write(encodePing(p, true));
-          else if (this.#drainTimer !== undefined) this.#finalGoaway(H2Code.NO_ERROR);
+          else this.onPingAck();
           return;
         case FrameType.GOAWAY:
           return this.#onGoawayFrame(sid, p);
@@ -731,25 +766,18 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
   }
 
   /**
-   * Graceful end: GOAWAY(last stream), then close once the open streams finish. A server drains
-   * in two steps (RFC 9113 §6.8): GOAWAY(2^31-1) and a PING first, so that requests the client
-   * sent before it saw the GOAWAY are still served rather than refused; the final GOAWAY, naming
-   * the last stream taken, follows the PING's ACK (or DRAIN_GRACE_MS).
+   * First step of a graceful shutdown (RFC 9113 §6.8): GOAWAY with the highest stream id, so the
+   * peer stops opening streams while those already on the wire are still served, and a PING to
+   * learn when it has seen it (onPingAck); goaway() follows with the real last stream id.
    */
-  goaway(code: number = H2Code.NO_ERROR): void {
-    if (this.goawaySent || this.#ended || this.#drainTimer !== undefined) return;
-    if (this.#isServer && code === H2Code.NO_ERROR) {
-      this.#write(encodeGoaway(MAX_WINDOW, code));
-      this.#write(encodePing(DRAIN_PING, false));
-      this.#drainTimer = setTimeout(() => this.#finalGoaway(code), DRAIN_GRACE_MS);
-      return;
-    }
-    this.#finalGoaway(code);
+  protected goawayNotice(): void {
+    if (this.goawaySent || this.#ended) return;
+    this.#write(encodeGoaway(0x7fffffff, H2Code.NO_ERROR));
+    this.#write(encodePing(DRAIN_PING, false));
   }
 
-  #finalGoaway(code: number): void {
-    clearTimeout(this.#drainTimer);
-    this.#drainTimer = undefined;
+  /** Graceful end: GOAWAY(last stream), then close once the open streams finish. */
+  goaway(code: number = H2Code.NO_ERROR): void {
     if (this.goawaySent || this.#ended) return;
     this.goawaySent = true;
     this.#write(encodeGoaway(this.#isServer ? this.lastStreamId : 0, code));

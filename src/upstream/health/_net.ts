@@ -38,18 +38,19 @@ export async function connectTo(addr: Address, signal: AbortSignal): Promise<Den
 
 /**
  * Connects (over TLS when the cluster has a tls_context: an HTTP check must speak what the
- * host speaks), runs `fn`, and always closes the connection — also as soon as `signal` aborts,
- * so a pending read or write fails at once.
+ * host speaks; `alpn` is offered when the tls_context sets none), runs `fn`, and always closes
+ * the connection — also as soon as `signal` aborts, so a pending read or write fails at once.
  */
 export async function withConnection<T>(
   addr: Address,
   signal: AbortSignal,
   fn: (conn: RawConn) => Promise<T>,
   tls?: TlsContextConfig,
+  alpn?: readonly string[],
 ): Promise<T> {
   if (signal.aborted) throw abortError();
   const conn: RawConn = tls
-    ? (await dialTls(addr, 0, tls, signal)).conn
+    ? (await dialTls(addr, 0, tls, { signal, ...(alpn ? { alpn } : {}) })).conn
     : await connectTo(addr, signal);
   let closed = false;
   const close = () => {

@@ -18,6 +18,9 @@ import { BadResponseError, ClosedError, failureOf, withConnection, writeAll } fr
 import type { RawConn } from "../../network/raw_conn.ts";
 import { type CheckResult, HEALTHY, unhealthy } from "./types.ts";
 
+/** The check speaks HTTP/1.1: over TLS it says so by ALPN (an h2-first server then agrees). */
+const HTTP1_ALPN = ["http/1.1"] as const;
+
 /** Body bytes read past the head before the answer is judged on its status alone. */
 const MAX_BODY_READ = 64 * 1024;
 
@@ -84,6 +87,7 @@ export async function httpCheck(
       signal,
       (conn) => exchange(conn, request, cfg.method),
       host.cluster.config.tls,
+      HTTP1_ALPN,
     );
     return statusExpected(status, cfg.expectedStatuses)
       ? HEALTHY

@@ -111,7 +111,7 @@ export class Http1Pool implements ConnectionPool {
   #open(): void {
     this.#connecting++;
     this.#resources.connections.inc();
-    this.#cluster.connect(this.#host).then((conn) => {
+    this.#cluster.connect(this.#host, "Http1").then((conn) => {
       this.#connecting--;
       const client = new Http1ClientConnection(conn, {
         onIdle: (c) => this.#onIdle(c),

@@ -95,7 +95,7 @@ export class Http2Pool implements ConnectionPool {
   #open(): void {
     this.#connecting++;
     this.#resources.connections.inc();
-    this.#cluster.connect(this.#host).then((conn) => {
+    this.#cluster.connect(this.#host, "Http2").then((conn) => {
       this.#connecting--;
       if (this.#closed) {
         this.#resources.connections.dec();

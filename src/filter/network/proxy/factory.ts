@@ -80,18 +80,53 @@ export const proxyFactory: NetworkFilterFactory<ProxyFilterConfig> = {
     };
     const protocols = config.downstreamProtocols;
     const fallback = config.fallbackForUnknownProtocol;
-    if (protocols.length === 1 && !fallback) {
-      const make = install(protocols[0]!);
-      return (conn) => conn.addReadFilter(make(conn));
-    }
-    const candidates: SniffCandidate[] = protocols.map((p) => {
-      const create = install(p);
+    const installed = new Map<ProxyProtocol, (conn: Connection) => ReadFilter>();
+    const installerFor = (p: ProxyProtocol) => {
+      let make = installed.get(p);
+      if (!make) installed.set(p, make = install(p));
+      return make;
+    };
+    // Over TLS the negotiated ALPN protocol is a promise made to the client: "h2" gets the
+    // HTTP/2 codec and "http/1.1" HTTP/1 whatever the HTTP list says (an Http2 listener offers
+    // http/1.1 too, for clients without h2); no ALPN leaves the choice to the config/preface.
+    const servesHttp = protocols.includes("Http1") || protocols.includes("Http2");
+    const alpnProtocol = (conn: Connection): "Http1" | "Http2" | undefined => {
+      const alpn = conn.tls?.alpn;
+      if (!alpn || !servesHttp) return undefined;
+      return alpn === "h2" ? "Http2" : alpn === "http/1.1" ? "Http1" : undefined;
+    };
+    const candidate = (p: ProxyProtocol): SniffCandidate => {
+      const create = installerFor(p);
       return p === "Http1"
         ? { name: p, match: matchHttp1, create }
         : p === "Http2"
         ? { name: p, match: matchHttp2, create }
         : xprotocolCandidate(createXProtocol(p), create);
-    });
-    return (conn) => conn.addReadFilter(new ProtocolSniffer(conn, candidates, fallback));
+    };
+    if (protocols.length === 1 && !fallback) {
+      const make = installerFor(protocols[0]!);
+      return (conn) => {
+        const p = alpnProtocol(conn);
+        conn.addReadFilter((p ? installerFor(p) : make)(conn));
+      };
+    }
+    const candidates = protocols.map(candidate);
+    // With a fallback filter behind, the sniffer stays (it holds the next filters back until
+    // the bytes are known); ALPN narrows what it accepts.
+    const byAlpn = new Map<ProxyProtocol, SniffCandidate[]>();
+    return (conn) => {
+      const p = alpnProtocol(conn);
+      if (p === undefined) {
+        conn.addReadFilter(new ProtocolSniffer(conn, candidates, fallback));
+      } else if (!fallback) conn.addReadFilter(installerFor(p)(conn));
+      else {
+        let list = byAlpn.get(p);
+        if (!list) byAlpn.set(p, list = [candidate(p)]);
+        conn.addReadFilter(new ProtocolSniffer(conn, list, fallback));
+      }
+    };
+  },
+  defaultAlpn(config) {
+    return config.downstreamProtocols.includes("Http2") ? ["h2", "http/1.1"] : undefined;
   },
 };

@@ -1,0 +1,79 @@
+/** Helpers of the HTTP/2 over TLS proxy tests: a TLS listener doc and a node:http2 TLS client. */
+
+import http2 from "node:http2";
+import type { TLSSocket } from "node:tls";
+import { httpDoc, simpleRouter } from "../_support/http.ts";
+import { pem, serverTls } from "../_support/tls.ts";
+
+/** A TLS listener (certificate a.example.com) whose proxy speaks `proxy` to cluster "o". */
+export function tlsDoc(
+  cluster: { hosts: { address: string }[]; [k: string]: unknown },
+  proxy: Record<string, unknown>,
+  chain: Record<string, unknown> = { tls_context: serverTls("a") },
+  extra: { accessLogs?: unknown[] } = {},
+): Record<string, unknown> {
+  const doc = httpDoc({
+    clusters: [{ name: "o", ...cluster }],
+    routers: [simpleRouter([{ match: { prefix: "/" }, route: { cluster_name: "o" } }])],
+    proxy,
+    ...extra,
+  });
+  // deno-lint-ignore no-explicit-any
+  Object.assign((doc as any).servers[0].listeners[0].filter_chains[0], chain);
+  return doc;
+}
+
+export interface H2Reply {
+  status: number;
+  headers: http2.IncomingHttpHeaders;
+  body: string;
+  trailers: http2.IncomingHttpHeaders;
+  alpn: string;
+}
+
+/** One request with node:http2 over TLS (trusting the test CA), optional request trailers. */
+export function h2Request(
+  port: number,
+  path: string,
+  body: string,
+  reqTrailers?: Record<string, string>,
+): Promise<H2Reply> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(`https://127.0.0.1:${port}`, { ca: pem("ca.pem") });
+    session.on("error", reject);
+    const req = session.request(
+      { ":method": "POST", ":path": path, "te": "trailers" },
+      { waitForTrailers: reqTrailers !== undefined },
+    );
+    if (reqTrailers) req.on("wantTrailers", () => req.sendTrailers(reqTrailers));
+    let headers: http2.IncomingHttpHeaders = {};
+    let trailers: http2.IncomingHttpHeaders = {};
+    const chunks: Uint8Array[] = [];
+    req.on("response", (h) => (headers = h));
+    req.on("trailers", (t) => (trailers = t));
+    req.on("data", (c: Uint8Array) => chunks.push(c));
+    req.on("error", reject);
+    req.on("end", () => {
+      const alpn = String((session.socket as TLSSocket).alpnProtocol);
+      session.close();
+      resolve({
+        status: Number(headers[":status"]),
+        headers,
+        body: new TextDecoder().decode(concat(chunks)),
+        trailers,
+        alpn,
+      });
+    });
+    req.end(body);
+  });
+}
+
+export function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.byteLength;
+  }
+  return out;
+}
