@@ -86,6 +86,8 @@ const HELP: Readonly<Record<string, string>> = {
   fail_verify_no_cert: "TLS handshakes refused: no client certificate.",
   fail_verify_error: "TLS handshakes refused: the peer certificate did not verify.",
   fail_handshake_timeout: "TLS handshakes not finished in time.",
+  fail_alpn:
+    "Upstream TLS connections refused: the server did not choose the protocol offered by ALPN.",
   connection_error: "TLS handshakes that failed on a protocol error or a closed connection.",
   plaintext: "Connections an inspector listener served as plain text.",
   request_protocol_error: "Downstream connections closed for malformed requests.",
