@@ -12,8 +12,7 @@ import { measureIdleMemory } from "./idle.ts";
 import type { IdleMemory } from "./idle.ts";
 import { descendants } from "./proc.ts";
 import type { Spawned } from "./proc.ts";
-import { cpuDelta, readCpu, readMachineCpu, readRssKiB, readSelfAndReapedCpu } from "./procstat.ts";
-import type { CpuSample } from "./procstat.ts";
+import { cpuDelta, readMachineCpu, readRssKiB, readSelfAndReapedCpu, sumCpu } from "./procstat.ts";
 import { verifyServes } from "./servers.ts";
 import { fmtMiB, fmtMs, fmtNum, fmtRatio, fmtRps, mdTable, median, range } from "./stats.ts";
 import type { SuiteContext } from "./suite.ts";
@@ -57,21 +56,6 @@ export interface RowRound {
   idleLarge?: IdleMemory;
   small: LoadResult;
   large: LoadResult;
-}
-
-/** CPU of `pids` summed (processes that have gone count as 0). */
-function sumCpu(pids: readonly number[]): CpuSample {
-  const t: CpuSample = { userUs: 0, kernelUs: 0 };
-  for (const pid of pids) {
-    try {
-      const c = readCpu(pid);
-      t.userUs += c.userUs;
-      t.kernelUs += c.kernelUs;
-    } catch {
-      // exited
-    }
-  }
-  return t;
 }
 
 /** RSS of `pids` summed, KiB. */

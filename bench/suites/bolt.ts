@@ -12,8 +12,7 @@ import type { BoltLoadResult } from "../lib/bolt_load.ts";
 import { NOISE, sumRssKiB, verdict } from "../lib/measure.ts";
 import { descendants, portOpen, waitFor } from "../lib/proc.ts";
 import type { Spawned } from "../lib/proc.ts";
-import { cpuDelta, readCpu, readMachineCpu, readSelfAndReapedCpu } from "../lib/procstat.ts";
-import type { CpuSample } from "../lib/procstat.ts";
+import { cpuDelta, readMachineCpu, readSelfAndReapedCpu, sumCpu } from "../lib/procstat.ts";
 import { BENCH_DIR, REPO_ROOT, startMosn, writeJson } from "../lib/servers.ts";
 import { fmtMiB, fmtMs, fmtNum, fmtRatio, fmtRps, mdTable, median, range } from "../lib/stats.ts";
 import type { Suite, SuiteContext, SuiteReport } from "../lib/suite.ts";
@@ -183,20 +182,6 @@ async function runGenerator(
     clearTimeout(watchdog);
     if (!p.exited()) await ctx.procs.kill(p, 500);
   }
-}
-
-function sumCpu(pids: readonly number[]): CpuSample {
-  const t: CpuSample = { userUs: 0, kernelUs: 0 };
-  for (const pid of pids) {
-    try {
-      const c = readCpu(pid);
-      t.userUs += c.userUs;
-      t.kernelUs += c.kernelUs;
-    } catch {
-      // exited
-    }
-  }
-  return t;
 }
 
 interface BoltLoad {

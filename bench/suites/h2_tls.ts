@@ -11,6 +11,7 @@
 
 import { descendants, portOpen, runQuiet, waitFor } from "../lib/proc.ts";
 import type { Spawned } from "../lib/proc.ts";
+import { mosnProxyConfig } from "../lib/mosn_config.ts";
 import { type H2Load, h2load, handshakeRate, type Handshakes } from "../lib/h2load.ts";
 import { PORTS, REPO_ROOT, startMosn, writeJson } from "../lib/servers.ts";
 import { fmtMs, fmtNum, fmtRatio, fmtRps, mdTable, median } from "../lib/stats.ts";
@@ -92,55 +93,6 @@ backend be_h2
 `;
 }
 
-function mosnConfig(port: number, upstream: "Http1" | "Http2"): unknown {
-  return {
-    servers: [{
-      default_log_level: "ERROR",
-      routers: [{
-        router_config_name: "r",
-        virtual_hosts: [{
-          name: "v",
-          domains: ["*"],
-          routers: [{ match: { prefix: "/" }, route: { cluster_name: "o" } }],
-        }],
-      }],
-      listeners: [{
-        name: "h2tls",
-        address: `127.0.0.1:${port}`,
-        filter_chains: [{
-          // No `alpn`: an Http2 proxy offers h2 and http/1.1 by default.
-          tls_context: {
-            status: true,
-            cert_chain: `${FIXTURES}/a.pem`,
-            private_key: `${FIXTURES}/a.key`,
-          },
-          filters: [{
-            type: "proxy",
-            config: {
-              downstream_protocol: "Http2",
-              upstream_protocol: upstream,
-              router_config_name: "r",
-            },
-          }],
-        }],
-      }],
-    }],
-    cluster_manager: {
-      clusters: [{
-        name: "o",
-        type: "SIMPLE",
-        lb_type: "LB_ROUNDROBIN",
-        hosts: [{
-          address: `127.0.0.1:${upstream === "Http2" ? PORTS.originH2c : PORTS.origin}`,
-        }],
-      }],
-    },
-    admin: {
-      address: { socket_address: { address: "127.0.0.1", port_value: MOSN_ADMIN_PORT } },
-    },
-  };
-}
-
 async function startNginx(ctx: SuiteContext, name: string, port: number, conf: string) {
   const file = `${ctx.dir}/${name}.conf`;
   Deno.writeTextFileSync(file, conf);
@@ -158,7 +110,23 @@ async function startNginx(ctx: SuiteContext, name: string, port: number, conf: s
 
 async function startMosnRow(ctx: SuiteContext, port: number, up: "Http1" | "Http2") {
   const file = `${ctx.dir}/mosn-h2tls-${up}.json`;
-  writeJson(file, mosnConfig(port, up));
+  writeJson(
+    file,
+    mosnProxyConfig({
+      listener: "h2tls",
+      port,
+      downstream: "Http2",
+      upstream: up,
+      originPort: up === "Http2" ? PORTS.originH2c : PORTS.origin,
+      adminPort: MOSN_ADMIN_PORT,
+      // No `alpn`: an Http2 proxy offers h2 and http/1.1 by default.
+      tlsContext: {
+        status: true,
+        cert_chain: `${FIXTURES}/a.pem`,
+        private_key: `${FIXTURES}/a.key`,
+      },
+    }),
+  );
   return await startMosn(ctx.procs, file, ctx.proxyCpu, MOSN_ADMIN_PORT);
 }
 
