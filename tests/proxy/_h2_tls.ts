@@ -3,6 +3,7 @@
 import http2 from "node:http2";
 import type { TLSSocket } from "node:tls";
 import { httpDoc, simpleRouter } from "../_support/http.ts";
+import { concat } from "../_support/net.ts";
 import { pem, serverTls } from "../_support/tls.ts";
 
 /** A TLS listener (certificate a.example.com) whose proxy speaks `proxy` to cluster "o". */
@@ -66,14 +67,4 @@ export function h2Request(
     });
     req.end(body);
   });
-}
-
-export function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.byteLength;
-  }
-  return out;
 }

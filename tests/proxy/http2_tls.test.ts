@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import http2 from "node:http2";
 import { startInProcess } from "../_support/mosn.ts";
-import { echoServer, writeAll } from "../_support/net.ts";
+import { concat, echoServer, writeAll } from "../_support/net.ts";
 import { origin } from "../_support/http.ts";
 import { curl, pem, pki, serverTls } from "../_support/tls.ts";
 import { run } from "../_support/h2.ts";
-import { concat, tlsDoc } from "./_h2_tls.ts";
+import { tlsDoc } from "./_h2_tls.ts";
 
 Deno.test("h2(TLS) → h1: curl --http2 negotiates h2 by default ALPN; nghttp over TLS", async () => {
   const o = origin((req) =>

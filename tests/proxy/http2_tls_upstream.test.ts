@@ -4,18 +4,11 @@ import https from "node:https";
 import type { AddressInfo } from "node:net";
 import tls, { type TLSSocket } from "node:tls";
 import { rssKiB, startInProcess, startProcess } from "../_support/mosn.ts";
-import { freePort, writeAll } from "../_support/net.ts";
-import {
-  encodeHeaderBlock,
-  encodeSettings,
-  encodeWindowUpdate,
-  PREFACE,
-  Setting,
-} from "../../src/protocol/http2/frame.ts";
-import { HpackEncoder } from "../../src/protocol/http2/hpack/encoder.ts";
+import { concat, freePort } from "../_support/net.ts";
 import { curl, pem, pki } from "../_support/tls.ts";
 import { h2Origin } from "../_support/h2.ts";
-import { concat, h2Request, tlsDoc } from "./_h2_tls.ts";
+import { h2Request, tlsDoc } from "./_h2_tls.ts";
+import { bigOrigin, requestBigAndStall, settle } from "./_h2_stall.ts";
 
 Deno.test("h2(TLS) → h2(TLS): ALPN h2 both sides, SNI to the origin, trailers both ways", async () => {
   const seenTrailers: http2.IncomingHttpHeaders[] = [];
@@ -151,24 +144,7 @@ Deno.test("upstream HTTP/1 over TLS offers ALPN http/1.1 (an h2-capable origin a
 });
 
 Deno.test("h2 over TLS both sides: a client that stops reading a 1 GiB response keeps the proxy's RSS bounded", async () => {
-  const CHUNK = new Uint8Array(64 * 1024).fill(120);
-  const TOTAL = 1024 * 1024 * 1024;
-  const state = { written: 0 };
-  const o = await h2Origin(
-    (stream) => {
-      stream.respond({ ":status": 200 });
-      const pump = () => {
-        while (state.written < TOTAL && !stream.destroyed) {
-          state.written += CHUNK.byteLength;
-          if (!stream.write(CHUNK)) return void stream.once("drain", pump);
-        }
-        stream.end();
-      };
-      pump();
-    },
-    {},
-    { cert: pem("b.pem"), key: pem("b.key") },
-  );
+  const o = await bigOrigin({ cert: pem("b.pem"), key: pem("b.key") });
   const port = freePort();
   const doc = tlsDoc({
     hosts: [{ address: o.address }],
@@ -190,24 +166,8 @@ Deno.test("h2 over TLS both sides: a client that stops reading a 1 GiB response 
     });
     assert.equal((await c.handshake()).alpnProtocol, "h2");
     // A huge window: only the proxy's own per-stream windows and watermarks can stop it.
-    await writeAll(c, PREFACE);
-    await writeAll(c, encodeSettings([[Setting.INITIAL_WINDOW_SIZE, 0x7fffffff]]));
-    await writeAll(c, encodeWindowUpdate(0, 0x7fffffff - 65535));
-    const enc = new HpackEncoder();
-    for (const sid of [1, 3]) {
-      enc.begin();
-      for (const [n, v] of [[":method", "GET"], [":scheme", "https"], [":path", "/big"]]) {
-        enc.field(n!, v!);
-      }
-      enc.field(":authority", "t");
-      await writeAll(c, encodeHeaderBlock(sid, enc.finish(), true, 16384));
-    }
-    // Wait until the origin stops making progress (held back by flow control).
-    let written = -1;
-    for (let i = 0; i < 100 && written !== state.written; i++) {
-      written = state.written;
-      await new Promise((r) => setTimeout(r, 300));
-    }
+    await requestBigAndStall(c, 0x7fffffff, "https");
+    const written = await settle(() => o.state.written);
     const after = await rssKiB(mosn.child.pid);
     assert.ok(written > 128 * 1024, `the response never started (${written} bytes)`);
     assert.ok(written < 64 * 1024 * 1024, `origin wrote ${written} bytes`);

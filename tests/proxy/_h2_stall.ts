@@ -1,0 +1,79 @@
+/**
+ * Helpers of the HTTP/2 flow control tests (h2c and over TLS): an origin that would stream 1 GiB,
+ * a raw client that asks for it and then never reads, and a wait for the origin to stall.
+ */
+
+import type http2 from "node:http2";
+import { h2Origin } from "../_support/h2.ts";
+import { writeAll } from "../_support/net.ts";
+import {
+  encodeHeaderBlock,
+  encodeSettings,
+  encodeWindowUpdate,
+  PREFACE,
+  Setting,
+} from "../../src/protocol/http2/frame.ts";
+import { HpackEncoder } from "../../src/protocol/http2/hpack/encoder.ts";
+
+const CHUNK = new Uint8Array(64 * 1024).fill(120);
+const TOTAL = 1024 * 1024 * 1024;
+
+/**
+ * An origin streaming up to 1 GiB per request, honouring backpressure; counts bytes written.
+ * h2c, or h2 over TLS with `tls`.
+ */
+export async function bigOrigin(tls?: http2.SecureServerOptions) {
+  const state = { written: 0 };
+  const o = await h2Origin(
+    (stream) => {
+      stream.respond({ ":status": 200 });
+      const pump = () => {
+        while (state.written < TOTAL && !stream.destroyed) {
+          state.written += CHUNK.byteLength;
+          if (!stream.write(CHUNK)) return void stream.once("drain", pump);
+        }
+        stream.end();
+      };
+      pump();
+    },
+    {},
+    tls,
+  );
+  return Object.assign(o, { state });
+}
+
+/**
+ * Speaks HTTP/2 on `c`: the preface with `window` as the initial stream window (and the
+ * connection window opened to the maximum when it is larger than the default), then GET /big on
+ * streams 1 and 3. The caller then never reads.
+ */
+export async function requestBigAndStall(
+  c: Deno.Conn,
+  window: number,
+  scheme: "http" | "https",
+): Promise<void> {
+  await writeAll(c, PREFACE);
+  await writeAll(c, encodeSettings([[Setting.INITIAL_WINDOW_SIZE, window]]));
+  if (window > 65535) await writeAll(c, encodeWindowUpdate(0, 0x7fffffff - 65535));
+  const enc = new HpackEncoder();
+  for (const sid of [1, 3]) {
+    enc.begin();
+    enc.field(":method", "GET");
+    enc.field(":scheme", scheme);
+    enc.field(":path", "/big");
+    enc.field(":authority", "t");
+    await writeAll(c, encodeHeaderBlock(sid, enc.finish(), true, 16384));
+  }
+}
+
+/** Waits until `read()` stops changing (the origin blocked by flow control); returns it. */
+export async function settle(read: () => number): Promise<number> {
+  let last = -1;
+  for (let i = 0; i < 100; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    const now = read();
+    if (now === last) return now;
+    last = now;
+  }
+  return read();
+}
