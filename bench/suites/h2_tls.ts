@@ -15,6 +15,7 @@ import { mosnProxyConfig } from "../lib/mosn_config.ts";
 import { type H2Load, h2load, handshakeRate, type Handshakes } from "../lib/h2load.ts";
 import { PORTS, REPO_ROOT, startMosn, writeJson } from "../lib/servers.ts";
 import { fmtMs, fmtNum, fmtRatio, fmtRps, mdTable, median } from "../lib/stats.ts";
+import { inRounds, selectRows } from "../lib/suite.ts";
 import type { Suite, SuiteContext, SuiteReport } from "../lib/suite.ts";
 
 const DIRECT_PORT = 29450;
@@ -329,14 +330,8 @@ export const h2TlsSuite: Suite = {
     MOSN_ADMIN_PORT,
   ],
   async run(ctx: SuiteContext): Promise<SuiteReport> {
-    const rows = ctx.opts.rows.length > 0
-      ? ROWS.filter((r) => ctx.opts.rows.includes(r.key))
-      : ROWS;
-    const results: Result[] = [];
-    for (let round = 1; round <= ctx.opts.rounds; round++) {
-      ctx.log(`round ${round}/${ctx.opts.rounds}`);
-      for (const row of rows) results.push(await measure(ctx, row, round));
-    }
+    const rows = selectRows(ctx, ROWS);
+    const results = await inRounds(ctx, rows, (row, round) => measure(ctx, row, round));
     const s = summarise(rows, results);
     const t = table(s);
     const g = goals(s);

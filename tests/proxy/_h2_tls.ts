@@ -4,7 +4,7 @@ import http2 from "node:http2";
 import type { TLSSocket } from "node:tls";
 import { httpDoc, simpleRouter } from "../_support/http.ts";
 import { concat } from "../_support/net.ts";
-import { pem, serverTls } from "../_support/tls.ts";
+import { curl, type CurlResult, pem, pki, serverTls } from "../_support/tls.ts";
 
 /** A TLS listener (certificate a.example.com) whose proxy speaks `proxy` to cluster "o". */
 export function tlsDoc(
@@ -67,4 +67,16 @@ export function h2Request(
     });
     req.end(body);
   });
+}
+
+/**
+ * curl over TLS offering h2 (trusting the test CA), `extra` arguments added; stdout is what
+ * `writeOut` prints after the body (by default the HTTP version, " 2" for h2).
+ */
+export function curlH2(
+  url: string,
+  extra: string[] = [],
+  writeOut = " %{http_version}",
+): Promise<CurlResult> {
+  return curl(["--http2", "--cacert", pki("ca.pem"), ...extra, "-w", writeOut, url]);
 }

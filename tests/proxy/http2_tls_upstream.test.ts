@@ -7,7 +7,7 @@ import { rssKiB, startInProcess, startProcess } from "../_support/mosn.ts";
 import { concat, freePort } from "../_support/net.ts";
 import { curl, pem, pki } from "../_support/tls.ts";
 import { h2Origin } from "../_support/h2.ts";
-import { h2Request, tlsDoc } from "./_h2_tls.ts";
+import { curlH2, h2Request, tlsDoc } from "./_h2_tls.ts";
 import { bigOrigin, requestBigAndStall, settle } from "./_h2_stall.ts";
 
 Deno.test("h2(TLS) → h2(TLS): ALPN h2 both sides, SNI to the origin, trailers both ways", async () => {
@@ -88,16 +88,11 @@ for (
     await mosn.listening();
     const port = mosn.listenerPort("http");
     try {
-      const r = await curl([
-        "--http2",
-        "--cacert",
-        pki("ca.pem"),
-        "-o",
-        "/dev/null",
-        "-w",
-        "%{http_code} %{http_version}",
+      const r = await curlH2(
         `https://127.0.0.1:${port}/x`,
-      ]);
+        ["-o", "/dev/null"],
+        "%{http_code} %{http_version}",
+      );
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout, "502 2");
       const s = await (await fetch(`http://127.0.0.1:${mosn.adminPort}/api/v1/stats`)).json();
