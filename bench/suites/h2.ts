@@ -7,11 +7,11 @@
  * Goal (from the issue): mosn.ts h2→h2 reaches ≥ 0.7× HAProxy's requests/s with p99 ≤ 2×.
  */
 
-import { descendants, portOpen, runQuiet, waitFor } from "../lib/proc.ts";
+import { descendants, runQuiet } from "../lib/proc.ts";
 import type { Spawned } from "../lib/proc.ts";
 import { mosnProxyConfig } from "../lib/mosn_config.ts";
 import { type H2Load, h2load } from "../lib/h2load.ts";
-import { PORTS, startHaproxy, startMosn, writeJson } from "../lib/servers.ts";
+import { PORTS, startHaproxy, startMosn, startNginx, writeJson } from "../lib/servers.ts";
 import { fmtMs, fmtNum, fmtRatio, fmtRps, mdTable, median } from "../lib/stats.ts";
 import { inRounds, selectRows } from "../lib/suite.ts";
 import type { Suite, SuiteContext, SuiteReport } from "../lib/suite.ts";
@@ -93,18 +93,9 @@ const ROWS: H2Row[] = [
     key: "nginx",
     label: "nginx h2c → HTTP/1.1",
     port: NGINX_H2_PORT,
-    start: async (ctx) => {
+    start: (ctx) => {
       Deno.writeTextFileSync(`${ctx.dir}/nginx-h2.conf`, nginxH2Config(ctx.dir));
-      const p = ctx.procs.spawn("nginx-h2", "nginx", [
-        "-p",
-        ctx.dir,
-        "-e",
-        `${ctx.dir}/logs/nginx-h2.err`,
-        "-c",
-        `${ctx.dir}/nginx-h2.conf`,
-      ], { cpu: ctx.proxyCpu });
-      await waitFor(`nginx h2c on :${NGINX_H2_PORT}`, () => portOpen(NGINX_H2_PORT), p, 10_000);
-      return p;
+      return startNginx(ctx.procs, ctx.dir, ctx.proxyCpu, "nginx-h2", NGINX_H2_PORT, "nginx h2c");
     },
   },
   {

@@ -13,7 +13,7 @@ import { descendants, portOpen, runQuiet, waitFor } from "../lib/proc.ts";
 import type { Spawned } from "../lib/proc.ts";
 import { mosnProxyConfig } from "../lib/mosn_config.ts";
 import { type H2Load, h2load, handshakeRate, type Handshakes } from "../lib/h2load.ts";
-import { PORTS, REPO_ROOT, startMosn, writeJson } from "../lib/servers.ts";
+import { PORTS, REPO_ROOT, startMosn, startNginx, writeJson } from "../lib/servers.ts";
 import { fmtMs, fmtNum, fmtRatio, fmtRps, mdTable, median } from "../lib/stats.ts";
 import { inRounds, selectRows } from "../lib/suite.ts";
 import type { Suite, SuiteContext, SuiteReport } from "../lib/suite.ts";
@@ -94,19 +94,9 @@ backend be_h2
 `;
 }
 
-async function startNginx(ctx: SuiteContext, name: string, port: number, conf: string) {
-  const file = `${ctx.dir}/${name}.conf`;
-  Deno.writeTextFileSync(file, conf);
-  const p = ctx.procs.spawn(name, "nginx", [
-    "-p",
-    ctx.dir,
-    "-e",
-    `${ctx.dir}/logs/${name}.err`,
-    "-c",
-    file,
-  ], { cpu: ctx.proxyCpu });
-  await waitFor(`${name} on :${port}`, () => portOpen(port), p, 10_000);
-  return p;
+function startNginxRow(ctx: SuiteContext, name: string, port: number, conf: string) {
+  Deno.writeTextFileSync(`${ctx.dir}/${name}.conf`, conf);
+  return startNginx(ctx.procs, ctx.dir, ctx.proxyCpu, name, port);
 }
 
 async function startMosnRow(ctx: SuiteContext, port: number, up: "Http1" | "Http2") {
@@ -137,7 +127,7 @@ const ROWS: Row[] = [
     label: "nginx TLS h2 server (no proxy)",
     port: DIRECT_PORT,
     start: (ctx) =>
-      startNginx(
+      startNginxRow(
         ctx,
         "nginx-h2tls-direct",
         DIRECT_PORT,
@@ -170,7 +160,7 @@ const ROWS: Row[] = [
     label: "nginx h2 (TLS) → HTTP/1.1",
     port: NGINX_PORT,
     start: (ctx) =>
-      startNginx(
+      startNginxRow(
         ctx,
         "nginx-h2tls-proxy",
         NGINX_PORT,

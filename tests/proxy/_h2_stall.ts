@@ -3,7 +3,9 @@
  * a raw client that asks for it and then never reads, and a wait for the origin to stall.
  */
 
+import assert from "node:assert/strict";
 import type http2 from "node:http2";
+import { rssKiB } from "../_support/mosn.ts";
 import { h2Origin } from "../_support/h2.ts";
 import { writeAll } from "../_support/net.ts";
 import {
@@ -67,7 +69,7 @@ export async function requestBigAndStall(
 }
 
 /** Waits until `read()` stops changing (the origin blocked by flow control); returns it. */
-export async function settle(read: () => number): Promise<number> {
+async function settle(read: () => number): Promise<number> {
   let last = -1;
   for (let i = 0; i < 100; i++) {
     await new Promise((r) => setTimeout(r, 200));
@@ -76,4 +78,24 @@ export async function settle(read: () => number): Promise<number> {
     last = now;
   }
   return read();
+}
+
+/**
+ * Waits for the origin to stall, then asserts that the response started, that windows and
+ * watermarks stopped the origin long before 1 GiB, and that the proxy's RSS grew by less than
+ * 64 MiB over `beforeKiB` (its RSS before the request).
+ */
+export async function assertHeldBack(
+  origin: { state: { written: number } },
+  proxyPid: number,
+  beforeKiB: number,
+): Promise<void> {
+  const written = await settle(() => origin.state.written);
+  const after = await rssKiB(proxyPid);
+  assert.ok(written > 128 * 1024, `the response never started (${written} bytes)`);
+  assert.ok(written < 64 * 1024 * 1024, `origin wrote ${written} bytes`);
+  assert.ok(
+    after - beforeKiB < 64 * 1024,
+    `RSS grew ${after - beforeKiB} KiB (${beforeKiB} → ${after})`,
+  );
 }
