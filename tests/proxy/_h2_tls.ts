@@ -24,6 +24,16 @@ export function tlsDoc(
   return doc;
 }
 
+/** Cluster "o" with one host at `address` reached over TLS: SNI b.example.com, the test CA. */
+export function tlsUpstream(
+  address: string,
+): { hosts: { address: string }[]; tls_context: unknown } {
+  return {
+    hosts: [{ address }],
+    tls_context: { status: true, server_name: "b.example.com", ca_cert: pki("ca.pem") },
+  };
+}
+
 export interface H2Reply {
   status: number;
   headers: http2.IncomingHttpHeaders;

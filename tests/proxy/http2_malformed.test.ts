@@ -37,13 +37,19 @@ const goawayCode = (frames: { type: number; p: Uint8Array }[]) => {
   return g ? readU32(g.p, 4) : -1;
 };
 
-Deno.test("http2: malformed input closes only its connection, with GOAWAY and the right code", async () => {
+/** An h2c listener proxying to an HTTP/1.1 origin that answers "fine". */
+function h2ToH1Proxy() {
   const o = origin(() => new Response("fine"));
   const mosn = startInProcess(httpDoc({
     clusters: [{ name: "o", hosts: [{ address: o.address }] }],
     routers: [simpleRouter([{ match: { prefix: "/" }, route: { cluster_name: "o" } }])],
     proxy: { downstream_protocol: "Http2", upstream_protocol: "Http1" },
   }));
+  return { o, mosn };
+}
+
+Deno.test("http2: malformed input closes only its connection, with GOAWAY and the right code", async () => {
+  const { o, mosn } = h2ToH1Proxy();
   const port = mosn.listenerPort("http");
   const settings = encodeSettings([]);
   try {
@@ -100,12 +106,7 @@ Deno.test("http2: malformed input closes only its connection, with GOAWAY and th
 });
 
 Deno.test("http2: PING is answered and SETTINGS acknowledged", async () => {
-  const o = origin(() => new Response("fine"));
-  const mosn = startInProcess(httpDoc({
-    clusters: [{ name: "o", hosts: [{ address: o.address }] }],
-    routers: [simpleRouter([{ match: { prefix: "/" }, route: { cluster_name: "o" } }])],
-    proxy: { downstream_protocol: "Http2", upstream_protocol: "Http1" },
-  }));
+  const { o, mosn } = h2ToH1Proxy();
   const port = mosn.listenerPort("http");
   try {
     const c = await Deno.connect({ hostname: "127.0.0.1", port });

@@ -5,9 +5,9 @@ import type { AddressInfo } from "node:net";
 import tls, { type TLSSocket } from "node:tls";
 import { rssKiB, startInProcess, startProcess } from "../_support/mosn.ts";
 import { concat, freePort } from "../_support/net.ts";
-import { curl, pem, pki } from "../_support/tls.ts";
+import { curl, pem } from "../_support/tls.ts";
 import { h2Origin } from "../_support/h2.ts";
-import { curlH2, h2Request, tlsDoc } from "./_h2_tls.ts";
+import { curlH2, h2Request, tlsDoc, tlsUpstream } from "./_h2_tls.ts";
 import { assertHeldBack, bigOrigin, requestBigAndStall } from "./_h2_stall.ts";
 
 Deno.test("h2(TLS) → h2(TLS): ALPN h2 both sides, SNI to the origin, trailers both ways", async () => {
@@ -35,10 +35,7 @@ Deno.test("h2(TLS) → h2(TLS): ALPN h2 both sides, SNI to the origin, trailers 
     { cert: pem("b.pem"), key: pem("b.key") },
   );
   const mosn = startInProcess(
-    tlsDoc({
-      hosts: [{ address: o.address }],
-      tls_context: { status: true, server_name: "b.example.com", ca_cert: pki("ca.pem") },
-    }, { downstream_protocol: "Http2", upstream_protocol: "Http2" }),
+    tlsDoc(tlsUpstream(o.address), { downstream_protocol: "Http2", upstream_protocol: "Http2" }),
     { admin: true },
   );
   await mosn.listening();
@@ -79,10 +76,7 @@ for (
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const address = `127.0.0.1:${(server.address() as AddressInfo).port}`;
     const mosn = startInProcess(
-      tlsDoc({
-        hosts: [{ address }],
-        tls_context: { status: true, server_name: "b.example.com", ca_cert: pki("ca.pem") },
-      }, { downstream_protocol: "Http2", upstream_protocol: "Http2" }),
+      tlsDoc(tlsUpstream(address), { downstream_protocol: "Http2", upstream_protocol: "Http2" }),
       { admin: true },
     );
     await mosn.listening();
@@ -118,10 +112,7 @@ Deno.test("upstream HTTP/1 over TLS offers ALPN http/1.1 (an h2-capable origin a
   const address = `127.0.0.1:${(server.address() as AddressInfo).port}`;
   const mosn = startInProcess(
     tlsDoc(
-      {
-        hosts: [{ address }],
-        tls_context: { status: true, server_name: "b.example.com", ca_cert: pki("ca.pem") },
-      },
+      tlsUpstream(address),
       { downstream_protocol: "Http1", upstream_protocol: "Http1" },
       {},
     ),
@@ -141,10 +132,10 @@ Deno.test("upstream HTTP/1 over TLS offers ALPN http/1.1 (an h2-capable origin a
 Deno.test("h2 over TLS both sides: a client that stops reading a 1 GiB response keeps the proxy's RSS bounded", async () => {
   const o = await bigOrigin({ cert: pem("b.pem"), key: pem("b.key") });
   const port = freePort();
-  const doc = tlsDoc({
-    hosts: [{ address: o.address }],
-    tls_context: { status: true, server_name: "b.example.com", ca_cert: pki("ca.pem") },
-  }, { downstream_protocol: "Http2", upstream_protocol: "Http2" });
+  const doc = tlsDoc(tlsUpstream(o.address), {
+    downstream_protocol: "Http2",
+    upstream_protocol: "Http2",
+  });
   // deno-lint-ignore no-explicit-any
   const l = (doc as any).servers[0];
   l.listeners[0].address = `127.0.0.1:${port}`;
