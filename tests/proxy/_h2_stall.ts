@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import type http2 from "node:http2";
-import { rssKiB } from "../_support/mosn.ts";
+import { type MosnProcess, rssKiB } from "../_support/mosn.ts";
 import { h2Origin } from "../_support/h2.ts";
 import { writeAll } from "../_support/net.ts";
 import {
@@ -85,7 +85,7 @@ async function settle(read: () => number): Promise<number> {
  * watermarks stopped the origin long before 1 GiB, and that the proxy's RSS grew by less than
  * 64 MiB over `beforeKiB` (its RSS before the request).
  */
-export async function assertHeldBack(
+async function assertHeldBack(
   origin: { state: { written: number } },
   proxyPid: number,
   beforeKiB: number,
@@ -98,4 +98,27 @@ export async function assertHeldBack(
     after - beforeKiB < 64 * 1024,
     `RSS grew ${after - beforeKiB} KiB (${beforeKiB} → ${after})`,
   );
+}
+
+/**
+ * The whole stall scenario against `mosn` (a proxy process in front of `origin`): its RSS before,
+ * then `stall()` opens a client connection, asks for the big response and never reads;
+ * assertHeldBack; finally the connection, the proxy and the origin are closed.
+ */
+export async function assertStallBounded(
+  origin: { state: { written: number }; close(): Promise<void> },
+  mosn: MosnProcess,
+  stall: () => Promise<Deno.Conn>,
+): Promise<void> {
+  let c: Deno.Conn | undefined;
+  try {
+    const before = await rssKiB(mosn.child.pid);
+    c = await stall();
+    await assertHeldBack(origin, mosn.child.pid, before);
+  } finally {
+    c?.close();
+    mosn.kill("SIGKILL");
+    await mosn.exited;
+    await origin.close();
+  }
 }
