@@ -1,11 +1,10 @@
 /**
  * h2load and openssl s_time runs with the proxy's CPU per operation: the measuring half of the
- * HTTP/2 over TLS suite (bench/suites/h2_tls.ts).
+ * HTTP/2 suites (bench/suites/h2.ts over h2c, bench/suites/h2_tls.ts over TLS).
  */
 
 import { runQuiet } from "./proc.ts";
-import { cpuDelta, readCpu } from "./procstat.ts";
-import type { CpuSample } from "./procstat.ts";
+import { cpuDelta, sumCpu } from "./procstat.ts";
 
 export interface H2Load {
   rps: number;
@@ -14,21 +13,6 @@ export interface H2Load {
   failed: number;
   userUsPerReq: number;
   kernelUsPerReq: number;
-}
-
-/** utime/stime summed over `pids` (exited ones count 0). */
-export function sumCpu(pids: readonly number[]): CpuSample {
-  const s = { userUs: 0, kernelUs: 0 };
-  for (const p of pids) {
-    try {
-      const c = readCpu(p);
-      s.userUs += c.userUs;
-      s.kernelUs += c.kernelUs;
-    } catch {
-      // exited
-    }
-  }
-  return s;
 }
 
 /** p99 of the per-request durations h2load logged (third column, µs), in ms. */
@@ -44,8 +28,8 @@ export function p99FromLog(file: string): number {
 }
 
 /**
- * `h2load -t1 -c16 -m10 -D seconds url` on `cpu` (an https URL negotiates h2 by ALPN); CPU per
- * request is that of `pids` (the proxy) over the run.
+ * `h2load -t1 -c16 -m10 -D seconds url` on `cpu` (an http URL speaks h2c by prior knowledge, an
+ * https URL negotiates h2 by ALPN); CPU per request is that of `pids` (the proxy) over the run.
  */
 export async function h2load(
   cpu: string,

@@ -12,10 +12,10 @@ import { measureIdleMemory } from "./idle.ts";
 import type { IdleMemory } from "./idle.ts";
 import { descendants } from "./proc.ts";
 import type { Spawned } from "./proc.ts";
-import { cpuDelta, readCpu, readMachineCpu, readRssKiB, readSelfAndReapedCpu } from "./procstat.ts";
-import type { CpuSample } from "./procstat.ts";
+import { cpuDelta, readMachineCpu, readRssKiB, readSelfAndReapedCpu, sumCpu } from "./procstat.ts";
 import { verifyServes } from "./servers.ts";
 import { fmtMiB, fmtMs, fmtNum, fmtRatio, fmtRps, mdTable, median, range } from "./stats.ts";
+import { inRounds, selectRows } from "./suite.ts";
 import type { SuiteContext } from "./suite.ts";
 import { runWrk, wrkErrors } from "./wrk.ts";
 import type { WrkResult } from "./wrk.ts";
@@ -57,21 +57,6 @@ export interface RowRound {
   idleLarge?: IdleMemory;
   small: LoadResult;
   large: LoadResult;
-}
-
-/** CPU of `pids` summed (processes that have gone count as 0). */
-function sumCpu(pids: readonly number[]): CpuSample {
-  const t: CpuSample = { userUs: 0, kernelUs: 0 };
-  for (const pid of pids) {
-    try {
-      const c = readCpu(pid);
-      t.userUs += c.userUs;
-      t.kernelUs += c.kernelUs;
-    } catch {
-      // exited
-    }
-  }
-  return t;
 }
 
 /** RSS of `pids` summed, KiB. */
@@ -223,18 +208,8 @@ export async function measureRow(ctx: SuiteContext, row: Row, round: number): Pr
 
 /** Every row once per round, in the same order each round. */
 export async function runRounds(ctx: SuiteContext, all: Row[]): Promise<[Row[], RowRound[]]> {
-  const rows = ctx.opts.rows.length > 0 ? all.filter((r) => ctx.opts.rows.includes(r.key)) : all;
-  if (rows.length === 0) {
-    throw new Error(
-      `no rows match ${ctx.opts.rows.join(",")} (available: ${all.map((r) => r.key).join(",")})`,
-    );
-  }
-  const results: RowRound[] = [];
-  for (let round = 1; round <= ctx.opts.rounds; round++) {
-    ctx.log(`round ${round}/${ctx.opts.rounds}`);
-    for (const row of rows) results.push(await measureRow(ctx, row, round));
-  }
-  return [rows, results];
+  const rows = selectRows(ctx, all);
+  return [rows, await inRounds(ctx, rows, (row, round) => measureRow(ctx, row, round))];
 }
 
 /** A row's figures divided by another row's, median over rounds of the per-round ratios. */

@@ -118,3 +118,18 @@ export function machineInfo(): MachineInfo {
     memTotal,
   };
 }
+
+/** CPU of `pids` summed (processes that have gone count as 0). */
+export function sumCpu(pids: readonly number[]): CpuSample {
+  const t: CpuSample = { userUs: 0, kernelUs: 0 };
+  for (const pid of pids) {
+    try {
+      const c = readCpu(pid);
+      t.userUs += c.userUs;
+      t.kernelUs += c.kernelUs;
+    } catch {
+      // exited
+    }
+  }
+  return t;
+}

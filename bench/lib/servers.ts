@@ -121,21 +121,31 @@ async function adminReady(port: number): Promise<boolean> {
  * Starts nginx as reverse proxy (reference config: `worker_processes 1`, upstream keep-alive) on
  * `cpu` (master and worker) and waits for it to serve on :29083.
  */
-export async function startNginxProxy(procs: Procs, dir: string, cpu: string): Promise<Spawned> {
-  const p = procs.spawn("nginx-proxy", "nginx", [
+export function startNginxProxy(procs: Procs, dir: string, cpu: string): Promise<Spawned> {
+  return startNginx(procs, dir, cpu, "nginx-proxy", PORTS.nginxProxy, "nginx as reverse proxy");
+}
+
+/**
+ * nginx with `<dir>/<name>.conf` (written by the caller), its error log in `<dir>/logs`; resolves
+ * once it listens on `port` (`what` names it in the wait's error).
+ */
+export async function startNginx(
+  procs: Procs,
+  dir: string,
+  cpu: string,
+  name: string,
+  port: number,
+  what = name,
+): Promise<Spawned> {
+  const p = procs.spawn(name, "nginx", [
     "-p",
     dir,
     "-e",
-    `${dir}/logs/nginx-proxy.err`,
+    `${dir}/logs/${name}.err`,
     "-c",
-    `${dir}/nginx-proxy.conf`,
+    `${dir}/${name}.conf`,
   ], { cpu });
-  await waitFor(
-    `nginx as reverse proxy on :${PORTS.nginxProxy}`,
-    () => portOpen(PORTS.nginxProxy),
-    p,
-    10_000,
-  );
+  await waitFor(`${what} on :${port}`, () => portOpen(port), p, 10_000);
   return p;
 }
 

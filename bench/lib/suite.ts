@@ -61,3 +61,31 @@ export interface Suite {
   loadTool?: string;
   run(ctx: SuiteContext): Promise<SuiteReport>;
 }
+
+/** The rows `--rows` names (all of them when it names none); throws when it matches none. */
+export function selectRows<R extends { key: string }>(ctx: SuiteContext, all: R[]): R[] {
+  const rows = ctx.opts.rows.length > 0 ? all.filter((r) => ctx.opts.rows.includes(r.key)) : all;
+  if (rows.length === 0) {
+    throw new Error(
+      `no rows match ${ctx.opts.rows.join(",")} (available: ${all.map((r) => r.key).join(",")})`,
+    );
+  }
+  return rows;
+}
+
+/**
+ * `measure` on every row, `--rounds` times, the rows interleaved within each round (so that a
+ * slow spell on the machine hits every row alike).
+ */
+export async function inRounds<R, T>(
+  ctx: SuiteContext,
+  rows: readonly R[],
+  measure: (row: R, round: number) => Promise<T>,
+): Promise<T[]> {
+  const results: T[] = [];
+  for (let round = 1; round <= ctx.opts.rounds; round++) {
+    ctx.log(`round ${round}/${ctx.opts.rounds}`);
+    for (const row of rows) results.push(await measure(row, round));
+  }
+  return results;
+}

@@ -10,6 +10,7 @@ import { Connection } from "../../src/network/connection.ts";
 import { HeaderMap } from "../../src/protocol/header_map.ts";
 import { Http2ServerConnection } from "../../src/stream/http2/server_connection.ts";
 import type { RequestReceiver, ServerStream } from "../../src/stream/types.ts";
+import { h2load } from "../lib/h2load.ts";
 
 const kind = Deno.args[0];
 const HELLO = new TextEncoder().encode("hello");
@@ -68,24 +69,14 @@ if (kind === "own" || kind === "node" || kind === "deno") {
       stderr: "inherit",
     }).spawn();
     await new Promise((r) => setTimeout(r, 1500));
-    const out = await new Deno.Command("taskset", {
-      args: [
-        "-c",
-        "0",
-        "h2load",
-        "-t1",
-        "-c16",
-        "-m10",
-        "-D",
-        String(seconds),
-        `http://127.0.0.1:${port}/`,
-      ],
-      stdout: "piped",
-    }).output();
-    const text = new TextDecoder().decode(out.stdout);
-    const rps = /finished in [\d.]+s, ([\d.]+) req\/s/.exec(text)?.[1];
-    const ok = /(\d+) succeeded/.exec(text)?.[1];
-    console.log(`${k.padEnd(5)} ${rps} req/s (${ok} succeeded)`);
+    const load = await h2load(
+      "0",
+      `http://127.0.0.1:${port}/`,
+      seconds,
+      [],
+      Deno.makeTempFileSync({ suffix: ".tsv" }),
+    );
+    console.log(`${k.padEnd(5)} ${load.rps} req/s (${load.requests} succeeded)`);
     child.kill("SIGKILL");
     await child.status;
   }

@@ -12,10 +12,10 @@ import type { BoltLoadResult } from "../lib/bolt_load.ts";
 import { NOISE, sumRssKiB, verdict } from "../lib/measure.ts";
 import { descendants, portOpen, waitFor } from "../lib/proc.ts";
 import type { Spawned } from "../lib/proc.ts";
-import { cpuDelta, readCpu, readMachineCpu, readSelfAndReapedCpu } from "../lib/procstat.ts";
-import type { CpuSample } from "../lib/procstat.ts";
+import { cpuDelta, readMachineCpu, readSelfAndReapedCpu, sumCpu } from "../lib/procstat.ts";
 import { BENCH_DIR, REPO_ROOT, startMosn, writeJson } from "../lib/servers.ts";
 import { fmtMiB, fmtMs, fmtNum, fmtRatio, fmtRps, mdTable, median, range } from "../lib/stats.ts";
+import { inRounds, selectRows } from "../lib/suite.ts";
 import type { Suite, SuiteContext, SuiteReport } from "../lib/suite.ts";
 
 const BACKEND_PORT = 29280;
@@ -183,20 +183,6 @@ async function runGenerator(
     clearTimeout(watchdog);
     if (!p.exited()) await ctx.procs.kill(p, 500);
   }
-}
-
-function sumCpu(pids: readonly number[]): CpuSample {
-  const t: CpuSample = { userUs: 0, kernelUs: 0 };
-  for (const pid of pids) {
-    try {
-      const c = readCpu(pid);
-      t.userUs += c.userUs;
-      t.kernelUs += c.kernelUs;
-    } catch {
-      // exited
-    }
-  }
-  return t;
 }
 
 interface BoltLoad {
@@ -449,22 +435,12 @@ export const boltSuite: Suite = {
   origin: false,
   loadTool: "bolt generator",
   async run(ctx: SuiteContext): Promise<SuiteReport> {
-    const rows = ctx.opts.rows.length > 0
-      ? ROWS.filter((r) => ctx.opts.rows.includes(r.key))
-      : ROWS;
-    if (rows.length === 0) {
-      throw new Error(
-        `no rows match ${ctx.opts.rows.join(",")} (available: ${ROWS.map((r) => r.key).join(",")})`,
-      );
-    }
+    const rows = selectRows(ctx, ROWS);
     const backend = await startBackend(ctx);
-    const results: BoltRowRound[] = [];
+    let results: BoltRowRound[];
     try {
       const backendPids = [backend.pid, ...descendants(backend.pid)];
-      for (let round = 1; round <= ctx.opts.rounds; round++) {
-        ctx.log(`round ${round}/${ctx.opts.rounds}`);
-        for (const row of rows) results.push(await measureRow(ctx, row, round, backendPids));
-      }
+      results = await inRounds(ctx, rows, (row, round) => measureRow(ctx, row, round, backendPids));
     } finally {
       await ctx.procs.kill(backend);
     }

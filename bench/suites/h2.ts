@@ -7,12 +7,13 @@
  * Goal (from the issue): mosn.ts h2→h2 reaches ≥ 0.7× HAProxy's requests/s with p99 ≤ 2×.
  */
 
-import { descendants, portOpen, runQuiet, waitFor } from "../lib/proc.ts";
+import { descendants, runQuiet } from "../lib/proc.ts";
 import type { Spawned } from "../lib/proc.ts";
-import { cpuDelta, readCpu } from "../lib/procstat.ts";
-import type { CpuSample } from "../lib/procstat.ts";
-import { PORTS, startHaproxy, startMosn, writeJson } from "../lib/servers.ts";
+import { mosnProxyConfig } from "../lib/mosn_config.ts";
+import { type H2Load, h2load } from "../lib/h2load.ts";
+import { PORTS, startHaproxy, startMosn, startNginx, writeJson } from "../lib/servers.ts";
 import { fmtMs, fmtNum, fmtRatio, fmtRps, mdTable, median } from "../lib/stats.ts";
+import { inRounds, selectRows } from "../lib/suite.ts";
 import type { Suite, SuiteContext, SuiteReport } from "../lib/suite.ts";
 
 const NGINX_H2_PORT = 29084;
@@ -29,63 +30,11 @@ interface H2Row {
   start?: (ctx: SuiteContext) => Promise<Spawned>;
 }
 
-interface Load {
-  rps: number;
-  p99Ms: number;
-  requests: number;
-  failed: number;
-  userUsPerReq: number;
-  kernelUsPerReq: number;
-}
-
 interface Result {
   row: string;
   round: number;
-  small: Load;
-  large: Load;
-}
-
-function mosnConfig(port: number, upstream: "Http1" | "Http2"): unknown {
-  return {
-    servers: [{
-      default_log_level: "ERROR",
-      routers: [{
-        router_config_name: "r",
-        virtual_hosts: [{
-          name: "v",
-          domains: ["*"],
-          routers: [{ match: { prefix: "/" }, route: { cluster_name: "o" } }],
-        }],
-      }],
-      listeners: [{
-        name: "h2",
-        address: `127.0.0.1:${port}`,
-        filter_chains: [{
-          filters: [{
-            type: "proxy",
-            config: {
-              downstream_protocol: "Http2",
-              upstream_protocol: upstream,
-              router_config_name: "r",
-            },
-          }],
-        }],
-      }],
-    }],
-    cluster_manager: {
-      clusters: [{
-        name: "o",
-        type: "SIMPLE",
-        lb_type: "LB_ROUNDROBIN",
-        hosts: [{
-          address: `127.0.0.1:${upstream === "Http2" ? PORTS.originH2c : PORTS.origin}`,
-        }],
-      }],
-    },
-    admin: {
-      address: { socket_address: { address: "127.0.0.1", port_value: MOSN_ADMIN_PORT } },
-    },
-  };
+  small: H2Load;
+  large: H2Load;
 }
 
 /** nginx 1.22: h2c front, HTTP/1.1 keep-alive to the origin (as the reference reverse proxy). */
@@ -118,7 +67,17 @@ http {
 
 async function startMosnRow(ctx: SuiteContext, port: number, up: "Http1" | "Http2") {
   const file = `${ctx.dir}/mosn-h2-${up}.json`;
-  writeJson(file, mosnConfig(port, up));
+  writeJson(
+    file,
+    mosnProxyConfig({
+      listener: "h2",
+      port,
+      downstream: "Http2",
+      upstream: up,
+      originPort: up === "Http2" ? PORTS.originH2c : PORTS.origin,
+      adminPort: MOSN_ADMIN_PORT,
+    }),
+  );
   return await startMosn(ctx.procs, file, ctx.proxyCpu, MOSN_ADMIN_PORT);
 }
 
@@ -134,18 +93,9 @@ const ROWS: H2Row[] = [
     key: "nginx",
     label: "nginx h2c → HTTP/1.1",
     port: NGINX_H2_PORT,
-    start: async (ctx) => {
+    start: (ctx) => {
       Deno.writeTextFileSync(`${ctx.dir}/nginx-h2.conf`, nginxH2Config(ctx.dir));
-      const p = ctx.procs.spawn("nginx-h2", "nginx", [
-        "-p",
-        ctx.dir,
-        "-e",
-        `${ctx.dir}/logs/nginx-h2.err`,
-        "-c",
-        `${ctx.dir}/nginx-h2.conf`,
-      ], { cpu: ctx.proxyCpu });
-      await waitFor(`nginx h2c on :${NGINX_H2_PORT}`, () => portOpen(NGINX_H2_PORT), p, 10_000);
-      return p;
+      return startNginx(ctx.procs, ctx.dir, ctx.proxyCpu, "nginx-h2", NGINX_H2_PORT, "nginx h2c");
     },
   },
   {
@@ -162,72 +112,6 @@ const ROWS: H2Row[] = [
   },
 ];
 
-function sumCpu(pids: readonly number[]): CpuSample {
-  const s = { userUs: 0, kernelUs: 0 };
-  for (const p of pids) {
-    try {
-      const c = readCpu(p);
-      s.userUs += c.userUs;
-      s.kernelUs += c.kernelUs;
-    } catch {
-      // exited
-    }
-  }
-  return s;
-}
-
-/** p99 of the per-request durations h2load logged (third column, µs). */
-function p99FromLog(file: string): number {
-  const d: number[] = [];
-  for (const line of Deno.readTextFileSync(file).split("\n")) {
-    const us = Number(line.split("\t")[2]);
-    if (Number.isFinite(us) && line) d.push(us);
-  }
-  if (d.length === 0) return NaN;
-  d.sort((a, b) => a - b);
-  return d[Math.min(d.length - 1, Math.floor(d.length * 0.99))]! / 1000;
-}
-
-async function h2load(
-  ctx: SuiteContext,
-  port: number,
-  path: string,
-  seconds: number,
-  pids: readonly number[],
-): Promise<Load> {
-  const log = `${ctx.dir}/logs/h2load-${port}.tsv`;
-  const before = sumCpu(pids);
-  const r = await runQuiet("taskset", [
-    "-c",
-    ctx.loadCpu,
-    "h2load",
-    "-t1",
-    "-c16",
-    "-m10",
-    "-D",
-    String(seconds),
-    `--log-file=${log}`,
-    `http://127.0.0.1:${port}${path}`,
-  ], (seconds + 20) * 1000);
-  const after = sumCpu(pids);
-  const rps = Number(/finished in [\d.]+s, ([\d.]+) req\/s/.exec(r.stdout)?.[1] ?? NaN);
-  const m = /requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed/
-    .exec(r.stdout);
-  const requests = Number(m?.[3] ?? 0);
-  const d = cpuDelta(before, after);
-  const n = Math.max(1, requests);
-  const load = {
-    rps,
-    p99Ms: p99FromLog(log),
-    requests,
-    failed: Number(m?.[4] ?? 0),
-    userUsPerReq: pids.length > 0 ? d.userUs / n : NaN,
-    kernelUsPerReq: pids.length > 0 ? d.kernelUs / n : NaN,
-  };
-  await Deno.remove(log).catch(() => {});
-  return load;
-}
-
 async function measure(ctx: SuiteContext, row: H2Row, round: number): Promise<Result> {
   let proxy: Spawned | undefined;
   try {
@@ -242,13 +126,16 @@ async function measure(ctx: SuiteContext, row: H2Row, round: number): Promise<Re
     ]);
     if (check.stdout !== "hello") throw new Error(`${row.label} does not serve /hello over h2c`);
     const pids = proxy ? [proxy.pid, ...descendants(proxy.pid)] : [];
-    if (ctx.opts.warmupSec > 0) await h2load(ctx, row.port, "/hello", ctx.opts.warmupSec, []);
-    const small = await h2load(ctx, row.port, "/hello", ctx.opts.durationSec, pids);
+    const url = (path: string) => `http://127.0.0.1:${row.port}${path}`;
+    const log = `${ctx.dir}/logs/h2load-${row.port}.tsv`;
+    const { loadCpu, opts } = ctx;
+    if (opts.warmupSec > 0) await h2load(loadCpu, url("/hello"), opts.warmupSec, [], log);
+    const small = await h2load(loadCpu, url("/hello"), opts.durationSec, pids, log);
     ctx.log(
       `  ${row.label}: /hello ${fmtRps(small.rps)} rps, p99 ${fmtMs(small.p99Ms)}` +
         (proxy ? `, ${fmtNum(small.userUsPerReq)}/${fmtNum(small.kernelUsPerReq)} µs` : ""),
     );
-    const large = await h2load(ctx, row.port, "/100k.bin", ctx.opts.durationSec, pids);
+    const large = await h2load(loadCpu, url("/100k.bin"), opts.durationSec, pids, log);
     ctx.log(`  ${row.label}: /100k.bin ${fmtRps(large.rps)} rps, p99 ${fmtMs(large.p99Ms)}`);
     return { row: row.key, round, small, large };
   } finally {
@@ -348,14 +235,8 @@ export const h2Suite: Suite = {
     MOSN_ADMIN_PORT,
   ],
   async run(ctx: SuiteContext): Promise<SuiteReport> {
-    const rows = ctx.opts.rows.length > 0
-      ? ROWS.filter((r) => ctx.opts.rows.includes(r.key))
-      : ROWS;
-    const results: Result[] = [];
-    for (let round = 1; round <= ctx.opts.rounds; round++) {
-      ctx.log(`round ${round}/${ctx.opts.rounds}`);
-      for (const row of rows) results.push(await measure(ctx, row, round));
-    }
+    const rows = selectRows(ctx, ROWS);
+    const results = await inRounds(ctx, rows, (row, round) => measure(ctx, row, round));
     const s = summarise(rows, results);
     const t = table(s);
     const g = goals(s);

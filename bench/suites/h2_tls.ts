@@ -11,9 +11,11 @@
 
 import { descendants, portOpen, runQuiet, waitFor } from "../lib/proc.ts";
 import type { Spawned } from "../lib/proc.ts";
+import { mosnProxyConfig } from "../lib/mosn_config.ts";
 import { type H2Load, h2load, handshakeRate, type Handshakes } from "../lib/h2load.ts";
-import { PORTS, REPO_ROOT, startMosn, writeJson } from "../lib/servers.ts";
+import { PORTS, REPO_ROOT, startMosn, startNginx, writeJson } from "../lib/servers.ts";
 import { fmtMs, fmtNum, fmtRatio, fmtRps, mdTable, median } from "../lib/stats.ts";
+import { inRounds, selectRows } from "../lib/suite.ts";
 import type { Suite, SuiteContext, SuiteReport } from "../lib/suite.ts";
 
 const DIRECT_PORT = 29450;
@@ -92,73 +94,30 @@ backend be_h2
 `;
 }
 
-function mosnConfig(port: number, upstream: "Http1" | "Http2"): unknown {
-  return {
-    servers: [{
-      default_log_level: "ERROR",
-      routers: [{
-        router_config_name: "r",
-        virtual_hosts: [{
-          name: "v",
-          domains: ["*"],
-          routers: [{ match: { prefix: "/" }, route: { cluster_name: "o" } }],
-        }],
-      }],
-      listeners: [{
-        name: "h2tls",
-        address: `127.0.0.1:${port}`,
-        filter_chains: [{
-          // No `alpn`: an Http2 proxy offers h2 and http/1.1 by default.
-          tls_context: {
-            status: true,
-            cert_chain: `${FIXTURES}/a.pem`,
-            private_key: `${FIXTURES}/a.key`,
-          },
-          filters: [{
-            type: "proxy",
-            config: {
-              downstream_protocol: "Http2",
-              upstream_protocol: upstream,
-              router_config_name: "r",
-            },
-          }],
-        }],
-      }],
-    }],
-    cluster_manager: {
-      clusters: [{
-        name: "o",
-        type: "SIMPLE",
-        lb_type: "LB_ROUNDROBIN",
-        hosts: [{
-          address: `127.0.0.1:${upstream === "Http2" ? PORTS.originH2c : PORTS.origin}`,
-        }],
-      }],
-    },
-    admin: {
-      address: { socket_address: { address: "127.0.0.1", port_value: MOSN_ADMIN_PORT } },
-    },
-  };
-}
-
-async function startNginx(ctx: SuiteContext, name: string, port: number, conf: string) {
-  const file = `${ctx.dir}/${name}.conf`;
-  Deno.writeTextFileSync(file, conf);
-  const p = ctx.procs.spawn(name, "nginx", [
-    "-p",
-    ctx.dir,
-    "-e",
-    `${ctx.dir}/logs/${name}.err`,
-    "-c",
-    file,
-  ], { cpu: ctx.proxyCpu });
-  await waitFor(`${name} on :${port}`, () => portOpen(port), p, 10_000);
-  return p;
+function startNginxRow(ctx: SuiteContext, name: string, port: number, conf: string) {
+  Deno.writeTextFileSync(`${ctx.dir}/${name}.conf`, conf);
+  return startNginx(ctx.procs, ctx.dir, ctx.proxyCpu, name, port);
 }
 
 async function startMosnRow(ctx: SuiteContext, port: number, up: "Http1" | "Http2") {
   const file = `${ctx.dir}/mosn-h2tls-${up}.json`;
-  writeJson(file, mosnConfig(port, up));
+  writeJson(
+    file,
+    mosnProxyConfig({
+      listener: "h2tls",
+      port,
+      downstream: "Http2",
+      upstream: up,
+      originPort: up === "Http2" ? PORTS.originH2c : PORTS.origin,
+      adminPort: MOSN_ADMIN_PORT,
+      // No `alpn`: an Http2 proxy offers h2 and http/1.1 by default.
+      tlsContext: {
+        status: true,
+        cert_chain: `${FIXTURES}/a.pem`,
+        private_key: `${FIXTURES}/a.key`,
+      },
+    }),
+  );
   return await startMosn(ctx.procs, file, ctx.proxyCpu, MOSN_ADMIN_PORT);
 }
 
@@ -168,7 +127,7 @@ const ROWS: Row[] = [
     label: "nginx TLS h2 server (no proxy)",
     port: DIRECT_PORT,
     start: (ctx) =>
-      startNginx(
+      startNginxRow(
         ctx,
         "nginx-h2tls-direct",
         DIRECT_PORT,
@@ -201,7 +160,7 @@ const ROWS: Row[] = [
     label: "nginx h2 (TLS) → HTTP/1.1",
     port: NGINX_PORT,
     start: (ctx) =>
-      startNginx(
+      startNginxRow(
         ctx,
         "nginx-h2tls-proxy",
         NGINX_PORT,
@@ -361,14 +320,8 @@ export const h2TlsSuite: Suite = {
     MOSN_ADMIN_PORT,
   ],
   async run(ctx: SuiteContext): Promise<SuiteReport> {
-    const rows = ctx.opts.rows.length > 0
-      ? ROWS.filter((r) => ctx.opts.rows.includes(r.key))
-      : ROWS;
-    const results: Result[] = [];
-    for (let round = 1; round <= ctx.opts.rounds; round++) {
-      ctx.log(`round ${round}/${ctx.opts.rounds}`);
-      for (const row of rows) results.push(await measure(ctx, row, round));
-    }
+    const rows = selectRows(ctx, ROWS);
+    const results = await inRounds(ctx, rows, (row, round) => measure(ctx, row, round));
     const s = summarise(rows, results);
     const t = table(s);
     const g = goals(s);

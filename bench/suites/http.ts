@@ -18,6 +18,7 @@ import {
   vs,
 } from "../lib/measure.ts";
 import type { Row, RowSummary } from "../lib/measure.ts";
+import { mosnProxyConfig } from "../lib/mosn_config.ts";
 import { PORTS, startHaproxy, startMosn, startNginxProxy, writeJson } from "../lib/servers.ts";
 import { fmtMs, fmtNum, fmtRatio } from "../lib/stats.ts";
 import type { Suite, SuiteContext, SuiteReport } from "../lib/suite.ts";
@@ -27,44 +28,6 @@ const MOSN_ADMIN_PORT = 29096;
 
 /** Goals from the issue. */
 export const GOALS = { smallRpsVsHaproxy: 1.0, smallP99VsHaproxy: 1.5, largeRpsVsNginx: 1.0 };
-
-/** mosn.ts config: one HTTP/1.1 listener, every path routed to the origin. */
-function mosnConfig(): unknown {
-  return {
-    servers: [{
-      default_log_level: "ERROR",
-      routers: [{
-        router_config_name: "r",
-        virtual_hosts: [{
-          name: "v",
-          domains: ["*"],
-          routers: [{ match: { prefix: "/" }, route: { cluster_name: "o" } }],
-        }],
-      }],
-      listeners: [{
-        name: "h",
-        address: `127.0.0.1:${MOSN_PORT}`,
-        filter_chains: [{
-          filters: [{
-            type: "proxy",
-            config: { downstream_protocol: "Http1", router_config_name: "r" },
-          }],
-        }],
-      }],
-    }],
-    cluster_manager: {
-      clusters: [{
-        name: "o",
-        type: "SIMPLE",
-        lb_type: "LB_ROUNDROBIN",
-        hosts: [{ address: `127.0.0.1:${PORTS.origin}` }],
-      }],
-    },
-    admin: {
-      address: { socket_address: { address: "127.0.0.1", port_value: MOSN_ADMIN_PORT } },
-    },
-  };
-}
 
 const ROWS: Row[] = [
   { key: "direct", label: "direct (wrk → nginx)", port: PORTS.origin },
@@ -86,7 +49,16 @@ const ROWS: Row[] = [
     port: MOSN_PORT,
     start: (ctx) => {
       const file = `${ctx.dir}/mosn-http.json`;
-      writeJson(file, mosnConfig());
+      writeJson(
+        file,
+        mosnProxyConfig({
+          listener: "h",
+          port: MOSN_PORT,
+          downstream: "Http1",
+          originPort: PORTS.origin,
+          adminPort: MOSN_ADMIN_PORT,
+        }),
+      );
       return startMosn(ctx.procs, file, ctx.proxyCpu, MOSN_ADMIN_PORT);
     },
   },

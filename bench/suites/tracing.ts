@@ -7,9 +7,10 @@
  */
 
 import { PORTS, writeJson } from "../lib/servers.ts";
+import { mosnProxyConfig } from "../lib/mosn_config.ts";
 import { startMosn } from "../lib/servers.ts";
 import { descendants, type Spawned, waitFor } from "../lib/proc.ts";
-import { cpuDelta, type CpuSample, readCpu } from "../lib/procstat.ts";
+import { cpuDelta, sumCpu } from "../lib/procstat.ts";
 import { fmtMs, fmtRps, mdTable, median } from "../lib/stats.ts";
 import type { Suite, SuiteContext, SuiteReport } from "../lib/suite.ts";
 import { runWrk, type WrkResult } from "../lib/wrk.ts";
@@ -34,38 +35,13 @@ const ROWS: TraceRow[] = [
 
 function config(ratio: number | undefined): unknown {
   return {
-    servers: [{
-      default_log_level: "ERROR",
-      routers: [{
-        router_config_name: "r",
-        virtual_hosts: [{
-          name: "v",
-          domains: ["*"],
-          routers: [{ match: { prefix: "/" }, route: { cluster_name: "o" } }],
-        }],
-      }],
-      listeners: [{
-        name: "h",
-        address: `127.0.0.1:${MOSN_PORT}`,
-        filter_chains: [{
-          filters: [{
-            type: "proxy",
-            config: { downstream_protocol: "Http1", router_config_name: "r" },
-          }],
-        }],
-      }],
-    }],
-    cluster_manager: {
-      clusters: [{
-        name: "o",
-        type: "SIMPLE",
-        lb_type: "LB_ROUNDROBIN",
-        hosts: [{ address: `127.0.0.1:${PORTS.origin}` }],
-      }],
-    },
-    admin: {
-      address: { socket_address: { address: "127.0.0.1", port_value: MOSN_ADMIN_PORT } },
-    },
+    ...mosnProxyConfig({
+      listener: "h",
+      port: MOSN_PORT,
+      downstream: "Http1",
+      originPort: PORTS.origin,
+      adminPort: MOSN_ADMIN_PORT,
+    }),
     ...(ratio === undefined ? {} : {
       tracing: {
         enable: true,
@@ -88,20 +64,6 @@ interface Result {
   cpuUsPerReq: number;
   exported: number;
   dropped: number;
-}
-
-function proxyCpu(pid: number): CpuSample {
-  const t: CpuSample = { userUs: 0, kernelUs: 0 };
-  for (const p of [pid, ...descendants(pid)]) {
-    try {
-      const c = readCpu(p);
-      t.userUs += c.userUs;
-      t.kernelUs += c.kernelUs;
-    } catch {
-      // exited
-    }
-  }
-  return t;
 }
 
 async function spanStats(): Promise<{ exported: number; dropped: number }> {
@@ -152,13 +114,13 @@ export const tracingSuite: Suite = {
             const url = `http://127.0.0.1:${MOSN_PORT}/hello`;
             await runWrk(ctx.procs, { url, durationSec: ctx.opts.warmupSec, cpu: ctx.loadCpu });
             const before = await spanStats();
-            const cpu0 = proxyCpu(p.pid);
+            const cpu0 = sumCpu([p.pid, ...descendants(p.pid)]);
             const wrk = await runWrk(ctx.procs, {
               url,
               durationSec: ctx.opts.durationSec,
               cpu: ctx.loadCpu,
             });
-            const cpu = cpuDelta(cpu0, proxyCpu(p.pid));
+            const cpu = cpuDelta(cpu0, sumCpu([p.pid, ...descendants(p.pid)]));
             const after = await spanStats();
             results.push({
               row: row.key,

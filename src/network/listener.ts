@@ -4,7 +4,8 @@ import { MosnError } from "../common/errors.ts";
 import { log } from "../common/logger.ts";
 import type { Address } from "../config/model.ts";
 import { formatAddress } from "./address.ts";
-import { listeningFds, setTransparent } from "./original_dst.ts";
+import { listeningFds } from "./libc.ts";
+import { setTransparent } from "./original_dst.ts";
 import { assertPortFree } from "./reuseport.ts";
 
 export interface ListenerOptions {

@@ -14,42 +14,12 @@
  * anyway, but a later upgrade must start from a clean group).
  */
 
-import { log } from "../common/logger.ts";
-import { listeningFds } from "./original_dst.ts";
+import { errno, lib, listeningFds, SOL_SOCKET } from "./libc.ts";
 
-const SOL_SOCKET = 1;
 const SO_ATTACH_REUSEPORT_CBPF = 51;
 const SO_DETACH_REUSEPORT_BPF = 68;
 /** BPF_RET | BPF_K: return the constant k. */
 const BPF_RET_K = 0x06;
-
-const SYMBOLS = {
-  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
-  __errno_location: { parameters: [], result: "pointer" },
-} as const;
-
-type LibC = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
-let libc: LibC | null | undefined;
-
-function lib(): LibC | null {
-  if (libc !== undefined) return libc;
-  try {
-    if (Deno.build.os !== "linux") throw new Error(`not supported on ${Deno.build.os}`);
-    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") {
-      throw new Error("needs --allow-ffi");
-    }
-    libc = Deno.dlopen("libc.so.6", SYMBOLS).symbols;
-  } catch (e) {
-    libc = null;
-    log.warn("reuseport steering unavailable (libc FFI)", { err: (e as Error).message });
-  }
-  return libc;
-}
-
-function errno(c: LibC): number {
-  const p = c.__errno_location();
-  return p ? new Deno.UnsafePointerView(p).getInt32() : 0;
-}
 
 /**
  * Steers every new connection of `fd`'s reuseport group to the socket at `index` (join order).

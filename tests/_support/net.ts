@@ -18,14 +18,17 @@ export async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void>
 export async function readAll(conn: Deno.Conn): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   const buf = new Uint8Array(64 * 1024);
-  let total = 0;
   for (;;) {
     const n = await conn.read(buf);
     if (n === null) break;
     parts.push(buf.slice(0, n));
-    total += n;
   }
-  const out = new Uint8Array(total);
+  return concat(parts);
+}
+
+/** `parts` joined into one array. */
+export function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
   let off = 0;
   for (const p of parts) {
     out.set(p, off);

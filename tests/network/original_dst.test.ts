@@ -13,13 +13,8 @@
 
 import assert from "node:assert/strict";
 import { Listener } from "../../src/network/listener.ts";
-import {
-  connFd,
-  decodeSockaddr,
-  isTransparent,
-  listeningFds,
-  originalDestination,
-} from "../../src/network/original_dst.ts";
+import { connFd, decodeSockaddr, listeningFds } from "../../src/network/libc.ts";
+import { isTransparent, originalDestination } from "../../src/network/original_dst.ts";
 import { parseConfig } from "../../src/config/parse.ts";
 import { PARSE_OPTIONS } from "../../src/server/parse_options.ts";
 

@@ -3,7 +3,8 @@
 import http2 from "node:http2";
 import type { TLSSocket } from "node:tls";
 import { httpDoc, simpleRouter } from "../_support/http.ts";
-import { pem, serverTls } from "../_support/tls.ts";
+import { concat } from "../_support/net.ts";
+import { curl, type CurlResult, pem, pki, serverTls } from "../_support/tls.ts";
 
 /** A TLS listener (certificate a.example.com) whose proxy speaks `proxy` to cluster "o". */
 export function tlsDoc(
@@ -21,6 +22,16 @@ export function tlsDoc(
   // deno-lint-ignore no-explicit-any
   Object.assign((doc as any).servers[0].listeners[0].filter_chains[0], chain);
   return doc;
+}
+
+/** Cluster "o" with one host at `address` reached over TLS: SNI b.example.com, the test CA. */
+export function tlsUpstream(
+  address: string,
+): { hosts: { address: string }[]; tls_context: unknown } {
+  return {
+    hosts: [{ address }],
+    tls_context: { status: true, server_name: "b.example.com", ca_cert: pki("ca.pem") },
+  };
 }
 
 export interface H2Reply {
@@ -68,12 +79,14 @@ export function h2Request(
   });
 }
 
-export function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.byteLength;
-  }
-  return out;
+/**
+ * curl over TLS offering h2 (trusting the test CA), `extra` arguments added; stdout is what
+ * `writeOut` prints after the body (by default the HTTP version, " 2" for h2).
+ */
+export function curlH2(
+  url: string,
+  extra: string[] = [],
+  writeOut = " %{http_version}",
+): Promise<CurlResult> {
+  return curl(["--http2", "--cacert", pki("ca.pem"), ...extra, "-w", writeOut, url]);
 }

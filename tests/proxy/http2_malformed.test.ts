@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { startInProcess } from "../_support/mosn.ts";
 import { httpDoc, origin, simpleRouter } from "../_support/http.ts";
 import { run } from "../_support/h2.ts";
-import { readAll, writeAll } from "../_support/net.ts";
+import { concat, readAll, writeAll } from "../_support/net.ts";
 import {
   encodeFrame,
   encodeSettings,
@@ -32,28 +32,24 @@ async function exchange(
   }
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.byteLength;
-  }
-  return out;
-}
-
 const goawayCode = (frames: { type: number; p: Uint8Array }[]) => {
   const g = frames.find((f) => f.type === FrameType.GOAWAY);
   return g ? readU32(g.p, 4) : -1;
 };
 
-Deno.test("http2: malformed input closes only its connection, with GOAWAY and the right code", async () => {
+/** An h2c listener proxying to an HTTP/1.1 origin that answers "fine". */
+function h2ToH1Proxy() {
   const o = origin(() => new Response("fine"));
   const mosn = startInProcess(httpDoc({
     clusters: [{ name: "o", hosts: [{ address: o.address }] }],
     routers: [simpleRouter([{ match: { prefix: "/" }, route: { cluster_name: "o" } }])],
     proxy: { downstream_protocol: "Http2", upstream_protocol: "Http1" },
   }));
+  return { o, mosn };
+}
+
+Deno.test("http2: malformed input closes only its connection, with GOAWAY and the right code", async () => {
+  const { o, mosn } = h2ToH1Proxy();
   const port = mosn.listenerPort("http");
   const settings = encodeSettings([]);
   try {
@@ -67,7 +63,7 @@ Deno.test("http2: malformed input closes only its connection, with GOAWAY and th
       goawayCode(
         await exchange(
           port,
-          concat(PREFACE, settings, encodeFrame(FrameType.DATA, 0, 0, new Uint8Array(4))),
+          concat([PREFACE, settings, encodeFrame(FrameType.DATA, 0, 0, new Uint8Array(4))]),
         ),
       ),
       1,
@@ -75,13 +71,17 @@ Deno.test("http2: malformed input closes only its connection, with GOAWAY and th
     // A frame larger than our SETTINGS_MAX_FRAME_SIZE: FRAME_SIZE_ERROR.
     const huge = new Uint8Array(9);
     huge.set([0x00, 0x80, 0x00, FrameType.DATA, 0, 0, 0, 0, 1]);
-    assert.equal(goawayCode(await exchange(port, concat(PREFACE, settings, huge))), 6);
+    assert.equal(goawayCode(await exchange(port, concat([PREFACE, settings, huge]))), 6);
     // A header block that is not valid HPACK: COMPRESSION_ERROR.
     assert.equal(
       goawayCode(
         await exchange(
           port,
-          concat(PREFACE, settings, encodeFrame(FrameType.HEADERS, 0x5, 1, new Uint8Array([0x80]))),
+          concat([
+            PREFACE,
+            settings,
+            encodeFrame(FrameType.HEADERS, 0x5, 1, new Uint8Array([0x80])),
+          ]),
         ),
       ),
       9,
@@ -91,7 +91,7 @@ Deno.test("http2: malformed input closes only its connection, with GOAWAY and th
       goawayCode(
         await exchange(
           port,
-          concat(PREFACE, settings, encodeFrame(FrameType.PING, 0, 0, new Uint8Array(3))),
+          concat([PREFACE, settings, encodeFrame(FrameType.PING, 0, 0, new Uint8Array(3))]),
         ),
       ),
       6,
@@ -106,17 +106,15 @@ Deno.test("http2: malformed input closes only its connection, with GOAWAY and th
 });
 
 Deno.test("http2: PING is answered and SETTINGS acknowledged", async () => {
-  const o = origin(() => new Response("fine"));
-  const mosn = startInProcess(httpDoc({
-    clusters: [{ name: "o", hosts: [{ address: o.address }] }],
-    routers: [simpleRouter([{ match: { prefix: "/" }, route: { cluster_name: "o" } }])],
-    proxy: { downstream_protocol: "Http2", upstream_protocol: "Http1" },
-  }));
+  const { o, mosn } = h2ToH1Proxy();
   const port = mosn.listenerPort("http");
   try {
     const c = await Deno.connect({ hostname: "127.0.0.1", port });
     const ping = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]);
-    await writeAll(c, concat(PREFACE, encodeSettings([]), encodeFrame(FrameType.PING, 0, 0, ping)));
+    await writeAll(
+      c,
+      concat([PREFACE, encodeSettings([]), encodeFrame(FrameType.PING, 0, 0, ping)]),
+    );
     const frames: { type: number; flags: number; p: Uint8Array }[] = [];
     const reader = new FrameReader();
     const buf = new Uint8Array(65536);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import http2 from "node:http2";
 import { startInProcess } from "../_support/mosn.ts";
 import { httpDoc, origin, rawExchange, simpleRouter } from "../_support/http.ts";
-import { echoServer, tcpServer, writeAll } from "../_support/net.ts";
+import { concat, echoServer, tcpServer, writeAll } from "../_support/net.ts";
 import { h2Origin, run } from "../_support/h2.ts";
 import { waitFor } from "../_support/wait.ts";
 
@@ -29,16 +29,6 @@ function echoH2() {
       stream.end(`${headers[":method"]} ${headers[":path"]} ${headers[":authority"]} ${body}`);
     });
   });
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.byteLength;
-  }
-  return out;
 }
 
 Deno.test("http2: h2c client (curl, nghttp) to an HTTP/1.1 upstream", async () => {

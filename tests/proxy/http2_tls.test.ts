@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import http2 from "node:http2";
 import { startInProcess } from "../_support/mosn.ts";
-import { echoServer, writeAll } from "../_support/net.ts";
+import { concat, echoServer, writeAll } from "../_support/net.ts";
 import { origin } from "../_support/http.ts";
 import { curl, pem, pki, serverTls } from "../_support/tls.ts";
 import { run } from "../_support/h2.ts";
-import { concat, tlsDoc } from "./_h2_tls.ts";
+import { curlH2, tlsDoc } from "./_h2_tls.ts";
 
 Deno.test("h2(TLS) → h1: curl --http2 negotiates h2 by default ALPN; nghttp over TLS", async () => {
   const o = origin((req) =>
@@ -20,14 +20,7 @@ Deno.test("h2(TLS) → h1: curl --http2 negotiates h2 by default ALPN; nghttp ov
   await mosn.listening();
   const port = mosn.listenerPort("http");
   try {
-    const r = await curl([
-      "--http2",
-      "--cacert",
-      pki("ca.pem"),
-      "-w",
-      " %{http_version}",
-      `https://127.0.0.1:${port}/hello`,
-    ]);
+    const r = await curlH2(`https://127.0.0.1:${port}/hello`);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, `GET /hello host=127.0.0.1:${port} 2`);
     const n = await run("nghttp", ["-n", "-s", "-m", "5", `https://127.0.0.1:${port}/n`]);
@@ -59,17 +52,11 @@ Deno.test("mTLS + h2: the client's SAN and ALPN h2 in the access log, XFCC to th
   await mosn.listening();
   const port = mosn.listenerPort("http");
   try {
-    const r = await curl([
-      "--http2",
-      "--cacert",
-      pki("ca.pem"),
+    const r = await curlH2(`https://127.0.0.1:${port}/m`, [
       "--cert",
       pki("client.pem"),
       "--key",
       pki("client.key"),
-      "-w",
-      " %{http_version}",
-      `https://127.0.0.1:${port}/m`,
     ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(
@@ -117,15 +104,7 @@ for (const down of ["Http2", "Auto"] as const) {
       assert.equal(h1.code, 0, h1.stderr);
       assert.match(h1.stderr, /ALPN: server accepted http\/1\.1/);
       assert.equal(h1.stdout, "via ? 1.1");
-      const h2 = await curl([
-        "-v",
-        "--http2",
-        "--cacert",
-        pki("ca.pem"),
-        "-w",
-        " %{http_version}",
-        url,
-      ]);
+      const h2 = await curlH2(url, ["-v"]);
       assert.equal(h2.code, 0, h2.stderr);
       assert.match(h2.stderr, /ALPN: server accepted h2/);
       assert.equal(h2.stdout, "via ? 2");
@@ -202,14 +181,7 @@ Deno.test("TLS Auto listener with fallback_for_unknown_protocol: h2 by ALPN, unk
   await mosn.listening();
   const port = mosn.listenerPort("http");
   try {
-    const h2 = await curl([
-      "--http2",
-      "--cacert",
-      pki("ca.pem"),
-      "-w",
-      " %{http_version}",
-      `https://127.0.0.1:${port}/`,
-    ]);
+    const h2 = await curlH2(`https://127.0.0.1:${port}/`);
     assert.equal(h2.code, 0, h2.stderr);
     assert.equal(h2.stdout, "web 2");
     // No ALPN and bytes no codec knows: the connection goes to tcp_proxy (echo).

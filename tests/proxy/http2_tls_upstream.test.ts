@@ -3,19 +3,12 @@ import type http2 from "node:http2";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import tls, { type TLSSocket } from "node:tls";
-import { rssKiB, startInProcess, startProcess } from "../_support/mosn.ts";
-import { freePort, writeAll } from "../_support/net.ts";
-import {
-  encodeHeaderBlock,
-  encodeSettings,
-  encodeWindowUpdate,
-  PREFACE,
-  Setting,
-} from "../../src/protocol/http2/frame.ts";
-import { HpackEncoder } from "../../src/protocol/http2/hpack/encoder.ts";
-import { curl, pem, pki } from "../_support/tls.ts";
+import { startInProcess, startProcess } from "../_support/mosn.ts";
+import { concat, freePort } from "../_support/net.ts";
+import { curl, pem } from "../_support/tls.ts";
 import { h2Origin } from "../_support/h2.ts";
-import { concat, h2Request, tlsDoc } from "./_h2_tls.ts";
+import { curlH2, h2Request, tlsDoc, tlsUpstream } from "./_h2_tls.ts";
+import { assertStallBounded, bigOrigin, requestBigAndStall } from "./_h2_stall.ts";
 
 Deno.test("h2(TLS) → h2(TLS): ALPN h2 both sides, SNI to the origin, trailers both ways", async () => {
   const seenTrailers: http2.IncomingHttpHeaders[] = [];
@@ -42,10 +35,7 @@ Deno.test("h2(TLS) → h2(TLS): ALPN h2 both sides, SNI to the origin, trailers 
     { cert: pem("b.pem"), key: pem("b.key") },
   );
   const mosn = startInProcess(
-    tlsDoc({
-      hosts: [{ address: o.address }],
-      tls_context: { status: true, server_name: "b.example.com", ca_cert: pki("ca.pem") },
-    }, { downstream_protocol: "Http2", upstream_protocol: "Http2" }),
+    tlsDoc(tlsUpstream(o.address), { downstream_protocol: "Http2", upstream_protocol: "Http2" }),
     { admin: true },
   );
   await mosn.listening();
@@ -86,25 +76,17 @@ for (
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const address = `127.0.0.1:${(server.address() as AddressInfo).port}`;
     const mosn = startInProcess(
-      tlsDoc({
-        hosts: [{ address }],
-        tls_context: { status: true, server_name: "b.example.com", ca_cert: pki("ca.pem") },
-      }, { downstream_protocol: "Http2", upstream_protocol: "Http2" }),
+      tlsDoc(tlsUpstream(address), { downstream_protocol: "Http2", upstream_protocol: "Http2" }),
       { admin: true },
     );
     await mosn.listening();
     const port = mosn.listenerPort("http");
     try {
-      const r = await curl([
-        "--http2",
-        "--cacert",
-        pki("ca.pem"),
-        "-o",
-        "/dev/null",
-        "-w",
-        "%{http_code} %{http_version}",
+      const r = await curlH2(
         `https://127.0.0.1:${port}/x`,
-      ]);
+        ["-o", "/dev/null"],
+        "%{http_code} %{http_version}",
+      );
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout, "502 2");
       const s = await (await fetch(`http://127.0.0.1:${mosn.adminPort}/api/v1/stats`)).json();
@@ -130,10 +112,7 @@ Deno.test("upstream HTTP/1 over TLS offers ALPN http/1.1 (an h2-capable origin a
   const address = `127.0.0.1:${(server.address() as AddressInfo).port}`;
   const mosn = startInProcess(
     tlsDoc(
-      {
-        hosts: [{ address }],
-        tls_context: { status: true, server_name: "b.example.com", ca_cert: pki("ca.pem") },
-      },
+      tlsUpstream(address),
       { downstream_protocol: "Http1", upstream_protocol: "Http1" },
       {},
     ),
@@ -151,38 +130,19 @@ Deno.test("upstream HTTP/1 over TLS offers ALPN http/1.1 (an h2-capable origin a
 });
 
 Deno.test("h2 over TLS both sides: a client that stops reading a 1 GiB response keeps the proxy's RSS bounded", async () => {
-  const CHUNK = new Uint8Array(64 * 1024).fill(120);
-  const TOTAL = 1024 * 1024 * 1024;
-  const state = { written: 0 };
-  const o = await h2Origin(
-    (stream) => {
-      stream.respond({ ":status": 200 });
-      const pump = () => {
-        while (state.written < TOTAL && !stream.destroyed) {
-          state.written += CHUNK.byteLength;
-          if (!stream.write(CHUNK)) return void stream.once("drain", pump);
-        }
-        stream.end();
-      };
-      pump();
-    },
-    {},
-    { cert: pem("b.pem"), key: pem("b.key") },
-  );
+  const o = await bigOrigin({ cert: pem("b.pem"), key: pem("b.key") });
   const port = freePort();
-  const doc = tlsDoc({
-    hosts: [{ address: o.address }],
-    tls_context: { status: true, server_name: "b.example.com", ca_cert: pki("ca.pem") },
-  }, { downstream_protocol: "Http2", upstream_protocol: "Http2" });
+  const doc = tlsDoc(tlsUpstream(o.address), {
+    downstream_protocol: "Http2",
+    upstream_protocol: "Http2",
+  });
   // deno-lint-ignore no-explicit-any
   const l = (doc as any).servers[0];
   l.listeners[0].address = `127.0.0.1:${port}`;
   l.routers[0].virtual_hosts[0].routers[0].route.timeout = "0s";
   const mosn = await startProcess(doc);
-  let c: Deno.TlsConn | undefined;
-  try {
-    const before = await rssKiB(mosn.child.pid);
-    c = await Deno.connectTls({
+  await assertStallBounded(o, mosn, async () => {
+    const c = await Deno.connectTls({
       hostname: "127.0.0.1",
       port,
       caCerts: [pem("ca.pem")],
@@ -190,32 +150,7 @@ Deno.test("h2 over TLS both sides: a client that stops reading a 1 GiB response 
     });
     assert.equal((await c.handshake()).alpnProtocol, "h2");
     // A huge window: only the proxy's own per-stream windows and watermarks can stop it.
-    await writeAll(c, PREFACE);
-    await writeAll(c, encodeSettings([[Setting.INITIAL_WINDOW_SIZE, 0x7fffffff]]));
-    await writeAll(c, encodeWindowUpdate(0, 0x7fffffff - 65535));
-    const enc = new HpackEncoder();
-    for (const sid of [1, 3]) {
-      enc.begin();
-      for (const [n, v] of [[":method", "GET"], [":scheme", "https"], [":path", "/big"]]) {
-        enc.field(n!, v!);
-      }
-      enc.field(":authority", "t");
-      await writeAll(c, encodeHeaderBlock(sid, enc.finish(), true, 16384));
-    }
-    // Wait until the origin stops making progress (held back by flow control).
-    let written = -1;
-    for (let i = 0; i < 100 && written !== state.written; i++) {
-      written = state.written;
-      await new Promise((r) => setTimeout(r, 300));
-    }
-    const after = await rssKiB(mosn.child.pid);
-    assert.ok(written > 128 * 1024, `the response never started (${written} bytes)`);
-    assert.ok(written < 64 * 1024 * 1024, `origin wrote ${written} bytes`);
-    assert.ok(after - before < 64 * 1024, `RSS grew ${after - before} KiB (${before} → ${after})`);
-  } finally {
-    c?.close();
-    mosn.kill("SIGKILL");
-    await mosn.exited;
-    await o.close();
-  }
+    await requestBigAndStall(c, 0x7fffffff, "https");
+    return c;
+  });
 });

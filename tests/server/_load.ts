@@ -182,3 +182,49 @@ export function boltLoadProcess(address: string, ms: number): Promise<LoadResult
     return JSON.parse(text.split("\n").at(-1)!) as LoadResult;
   });
 }
+
+/**
+ * The three loads of the reload and upgrade tests at once: keep-alive and connect-per-request
+ * HTTP on `httpPort`, and the bolt client (in a process of its own, as a client application
+ * would be) on `rpcPort` for `ms`.
+ */
+export class MixedLoad {
+  readonly keepAlive: Load;
+  readonly connect: Load;
+  readonly bolt: Promise<LoadResult>;
+
+  constructor(httpPort: number, rpcPort: number, ms: number) {
+    this.keepAlive = keepAliveLoad(httpPort);
+    this.connect = connectLoad(httpPort);
+    this.bolt = boltLoadProcess(`127.0.0.1:${rpcPort}`, ms);
+  }
+
+  /** Stops the HTTP loads, waits for the bolt run's end, and sums all three up in one line. */
+  async results(
+    extra: Record<string, unknown> = {},
+  ): Promise<{ keepAlive: LoadResult; connect: LoadResult; bolt: LoadResult; summary: string }> {
+    const r = {
+      keepAlive: await this.keepAlive.stop(),
+      connect: await this.connect.stop(),
+      bolt: await this.bolt,
+    };
+    const summary = JSON.stringify({
+      ...extra,
+      keepAlive: { ok: r.keepAlive.ok, failed: r.keepAlive.failed, errors: r.keepAlive.errors },
+      connect: {
+        ok: r.connect.ok,
+        failed: r.connect.failed,
+        refused: r.connect.refused,
+        errors: r.connect.errors,
+      },
+      bolt: { ok: r.bolt.ok, failed: r.bolt.failed, errors: r.bolt.errors },
+    });
+    return { ...r, summary };
+  }
+
+  /** For `finally`: stops everything, ignoring the bolt run's failure. */
+  async close(): Promise<void> {
+    await Promise.all([this.keepAlive.stop(), this.connect.stop()]);
+    await this.bolt.catch(() => {});
+  }
+}

@@ -1,6 +1,7 @@
 /** The config the reload and upgrade load tests run: an HTTP listener and a bolt listener. */
 
 import { simpleRouter } from "../_support/http.ts";
+import { anyServiceRouter } from "../_support/rpc/proxy_doc.ts";
 
 export interface LoadDocOptions {
   httpPort: number;
@@ -23,17 +24,7 @@ export function loadDoc(o: LoadDocOptions): Record<string, unknown> {
       graceful_timeout: "5s",
       routers: [
         simpleRouter([{ match: { prefix: "/" }, route: { cluster_name: o.routeTo } }]),
-        {
-          router_config_name: "rpc",
-          virtual_hosts: [{
-            name: "all",
-            domains: ["*"],
-            routers: [{
-              match: { headers: [{ name: "service", value: ".*", regex: true }] },
-              route: { cluster_name: "svc" },
-            }],
-          }],
-        },
+        anyServiceRouter(),
       ],
       listeners: [
         {

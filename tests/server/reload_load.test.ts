@@ -3,7 +3,7 @@ import { startProcess } from "../_support/mosn.ts";
 import { origin } from "../_support/http.ts";
 import { freePort } from "../_support/net.ts";
 import { startSofaServer } from "../_support/rpc/sofa.ts";
-import { boltLoadProcess, connectLoad, keepAliveLoad } from "./_load.ts";
+import { MixedLoad } from "./_load.ts";
 import { loadDoc } from "./_upgrade_doc.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -20,12 +20,7 @@ Deno.test("reload under 30 s of load: a changed route and an added cluster, 0 fa
     loadDoc({ ...base, clusters: { c1: v1.address }, routeTo: "c1" }),
     { MOSN_STATE_DIR: stateDir },
   );
-  const loads = {
-    keepAlive: keepAliveLoad(httpPort),
-    connect: connectLoad(httpPort),
-  };
-  // The bolt client runs in a process of its own, as a client application would.
-  const boltRun = boltLoadProcess(`127.0.0.1:${rpcPort}`, LOAD_MS);
+  const loads = new MixedLoad(httpPort, rpcPort, LOAD_MS);
   try {
     const t0 = Date.now();
     await sleep(LOAD_MS / 3);
@@ -36,21 +31,8 @@ Deno.test("reload under 30 s of load: a changed route and an added cluster, 0 fa
     const reloadedAt = loads.keepAlive.result.bodies.length;
     mosn.kill("SIGHUP");
     await sleep(Math.max(0, LOAD_MS - (Date.now() - t0)));
-    const r = {
-      keepAlive: await loads.keepAlive.stop(),
-      connect: await loads.connect.stop(),
-      bolt: await boltRun,
-    };
-    const summary = JSON.stringify({
-      keepAlive: { ok: r.keepAlive.ok, failed: r.keepAlive.failed, errors: r.keepAlive.errors },
-      connect: {
-        ok: r.connect.ok,
-        failed: r.connect.failed,
-        refused: r.connect.refused,
-        errors: r.connect.errors,
-      },
-      bolt: { ok: r.bolt.ok, failed: r.bolt.failed, errors: r.bolt.errors },
-    });
+    const r = await loads.results();
+    const summary = r.summary;
     console.log(`reload under load: ${summary}`);
     assert.equal(r.keepAlive.failed, 0, summary);
     assert.equal(r.connect.failed, 0, summary);
@@ -65,8 +47,7 @@ Deno.test("reload under 30 s of load: a changed route and an added cluster, 0 fa
     assert.ok(v2.requests > 1000);
     assert.match(mosn.stderr(), /config reloaded/);
   } finally {
-    await Promise.all(Object.values(loads).map((l) => l.stop()));
-    await boltRun.catch(() => {});
+    await loads.close();
     mosn.kill("SIGKILL");
     await mosn.exited;
     await v1.close();

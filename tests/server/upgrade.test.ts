@@ -3,7 +3,7 @@ import { startProcess } from "../_support/mosn.ts";
 import { origin } from "../_support/http.ts";
 import { freePort } from "../_support/net.ts";
 import { startSofaServer } from "../_support/rpc/sofa.ts";
-import { boltLoadProcess, connectLoad, keepAliveLoad } from "./_load.ts";
+import { MixedLoad } from "./_load.ts";
 import { loadDoc } from "./_upgrade_doc.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -35,12 +35,7 @@ async function upgradeUnderLoad(loadMs: number, goAway: boolean): Promise<number
   });
   const old = await startProcess(doc, env);
   let next: Awaited<ReturnType<typeof startProcess>> | undefined;
-  const loads = {
-    keepAlive: keepAliveLoad(httpPort),
-    connect: connectLoad(httpPort),
-  };
-  // The bolt client runs in a process of its own, as a client application would.
-  const boltRun = boltLoadProcess(`127.0.0.1:${rpcPort}`, loadMs);
+  const loads = new MixedLoad(httpPort, rpcPort, loadMs);
   try {
     const t0 = Date.now();
     await sleep(loadMs / 3);
@@ -56,23 +51,8 @@ async function upgradeUnderLoad(loadMs: number, goAway: boolean): Promise<number
     );
     const exitMs = Date.now() - handedOver;
     await sleep(Math.max(0, loadMs - (Date.now() - t0)));
-    const r = {
-      keepAlive: await loads.keepAlive.stop(),
-      connect: await loads.connect.stop(),
-      bolt: await boltRun,
-    };
-    const summary = JSON.stringify({
-      handedOver,
-      exitMs,
-      keepAlive: { ok: r.keepAlive.ok, failed: r.keepAlive.failed, errors: r.keepAlive.errors },
-      connect: {
-        ok: r.connect.ok,
-        failed: r.connect.failed,
-        refused: r.connect.refused,
-        errors: r.connect.errors,
-      },
-      bolt: { ok: r.bolt.ok, failed: r.bolt.failed, errors: r.bolt.errors },
-    });
+    const r = await loads.results({ handedOver, exitMs });
+    const summary = r.summary;
     console.log(`upgrade under load: ${summary}`);
     assert.equal(r.keepAlive.failed, 0, summary);
     assert.equal(r.connect.refused, 0, summary);
@@ -95,8 +75,7 @@ async function upgradeUnderLoad(loadMs: number, goAway: boolean): Promise<number
     assert.doesNotMatch(old.stderr(), /"unsteered":\["/, "every socket was steered");
     boltFailed = r.bolt.failed;
   } finally {
-    await Promise.all(Object.values(loads).map((l) => l.stop()));
-    await boltRun.catch(() => {});
+    await loads.close();
     old.kill("SIGKILL");
     next?.kill("SIGKILL");
     await old.exited;

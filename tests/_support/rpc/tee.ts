@@ -3,6 +3,8 @@
  * way, so a test can capture what a real client or server put on the wire.
  */
 
+import { concat } from "../net.ts";
+
 export interface TeeConnection {
   /** client → target bytes so far */
   readonly up: Uint8Array;
@@ -17,16 +19,6 @@ export interface Tee {
   /** All client → target bytes of all connections, concatenated in connection order. */
   upBytes(): Uint8Array;
   close(): Promise<void>;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.byteLength;
-  }
-  return out;
 }
 
 async function pump(from: Deno.Conn, to: Deno.Conn, record: Uint8Array[]): Promise<void> {

@@ -4,6 +4,7 @@ import type { ClusterConfig, HealthCheckConfig } from "../../../src/config/model
 import { parseAddress } from "../../../src/network/address.ts";
 import type { StatsRegistry } from "../../../src/observability/stats.ts";
 import { ClusterImpl } from "../../../src/upstream/cluster.ts";
+import { pem } from "../../_support/tls.ts";
 
 /** A health check config with short test timings (100 ms interval, 250 ms timeout). */
 export function hcConfig(over: Partial<HealthCheckConfig> = {}): HealthCheckConfig {
@@ -63,6 +64,33 @@ export function makeCluster(
   name = "hc",
 ): ClusterImpl {
   return new ClusterImpl(clusterConfig(name, addresses), stats);
+}
+
+/**
+ * A cluster whose hosts speak TLS with the fixtures' b.pem: trusts ca.pem and sends SNI
+ * b.example.com (the name b.pem is issued for), no client certificate.
+ */
+export function makeTlsCluster(
+  stats: StatsRegistry,
+  addresses: readonly string[],
+  name: string,
+): ClusterImpl {
+  return new ClusterImpl({
+    ...clusterConfig(name, addresses),
+    tls: {
+      certChain: "",
+      privateKey: "",
+      caCert: pem("ca.pem"),
+      verifyClient: false,
+      requireClientCert: false,
+      insecureSkip: false,
+      serverName: "b.example.com",
+      cipherSuites: [],
+      ecdhCurves: [],
+      alpn: [],
+      dnsNames: [],
+    },
+  }, stats);
 }
 
 /** A `health_check_*` value of `cluster`. */

@@ -12,8 +12,7 @@ import {
 } from "../../../src/upstream/health/grpc.ts";
 import { startHealthChecker } from "../../../src/upstream/health/health_checker.ts";
 import { HealthFlag } from "../../../src/upstream/types.ts";
-import { clusterConfig, hcConfig, hcStat, hex, makeCluster, waitFor } from "./_helpers.ts";
-import { ClusterImpl } from "../../../src/upstream/cluster.ts";
+import { hcConfig, hcStat, hex, makeCluster, makeTlsCluster, waitFor } from "./_helpers.ts";
 import { pem } from "../../_support/tls.ts";
 
 const FAC = HealthFlag.FailedActiveHealthCheck;
@@ -170,22 +169,7 @@ Deno.test("grpc: a TLS cluster's hosts are checked over TLS (SNI, CA)", async ()
   let answer: Answer = { kind: "status", serving: 2 };
   const server = await healthServer(() => answer, { cert: pem("b.pem"), key: pem("b.key") });
   const stats = new StatsRegistry();
-  const cluster = new ClusterImpl({
-    ...clusterConfig("rpc_tls", [`127.0.0.1:${server.port}`]),
-    tls: {
-      certChain: "",
-      privateKey: "",
-      caCert: pem("ca.pem"),
-      verifyClient: false,
-      requireClientCert: false,
-      insecureSkip: false,
-      serverName: "b.example.com",
-      cipherSuites: [],
-      ecdhCurves: [],
-      alpn: [],
-      dnsNames: [],
-    },
-  }, stats);
+  const cluster = makeTlsCluster(stats, [`127.0.0.1:${server.port}`], "rpc_tls");
   const host = cluster.hosts[0] as HostImpl;
   const hc = startHealthChecker(
     cluster,

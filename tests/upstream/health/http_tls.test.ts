@@ -1,11 +1,10 @@
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { StatsRegistry } from "../../../src/observability/stats.ts";
-import { ClusterImpl } from "../../../src/upstream/cluster.ts";
 import type { HostImpl } from "../../../src/upstream/host.ts";
 import { startHealthChecker } from "../../../src/upstream/health/health_checker.ts";
 import { pem } from "../../_support/tls.ts";
-import { clusterConfig, hcConfig, waitFor } from "./_helpers.ts";
+import { hcConfig, makeTlsCluster, waitFor } from "./_helpers.ts";
 
 Deno.test("http health check on a TLS cluster speaks TLS (SNI, CA) to the host", async () => {
   let status = 503;
@@ -19,22 +18,7 @@ Deno.test("http health check on a TLS cluster speaks TLS (SNI, CA) to the host",
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const port = (server.address() as AddressInfo).port;
   const stats = new StatsRegistry();
-  const cluster = new ClusterImpl({
-    ...clusterConfig("tls", [`127.0.0.1:${port}`]),
-    tls: {
-      certChain: "",
-      privateKey: "",
-      caCert: pem("ca.pem"),
-      verifyClient: false,
-      requireClientCert: false,
-      insecureSkip: false,
-      serverName: "b.example.com",
-      cipherSuites: [],
-      ecdhCurves: [],
-      alpn: [],
-      dnsNames: [],
-    },
-  }, stats);
+  const cluster = makeTlsCluster(stats, [`127.0.0.1:${port}`], "tls");
   const host = cluster.hosts[0] as HostImpl;
   const hc = startHealthChecker(
     cluster,
