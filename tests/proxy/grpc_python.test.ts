@@ -66,9 +66,11 @@ Deno.test("grpc python: python client → mosn.ts (h2c) → grpc-js server", asy
     assertReport(await runPythonClient(mosn.listenerPort("http")));
     // The client's cancel is a reset through the proxy to the upstream. (grpc-js counts more
     // "cancelled" calls with grpcio as its client even without a proxy, so those aren't counted.)
+    // The deadline call may add one more reset each way: whichever of the proxy's timer, the
+    // client's and the server's fires first ends it.
     const s = await stats(mosn.adminPort!);
-    assert.equal(s.http2["listener.http"].reset_received_total, "1");
-    assert.equal(s.http2["cluster.grpc"].reset_sent_total, "1");
+    assert.ok(Number(s.http2["listener.http"].reset_received_total) >= 1, "cancel received");
+    assert.ok(Number(s.http2["cluster.grpc"].reset_sent_total) >= 1, "cancel sent upstream");
   } finally {
     await mosn.stop("fast");
     await srv.close();
