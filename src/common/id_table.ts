@@ -141,3 +141,41 @@ export class IdTable<V> {
     this.#size = 0;
   }
 }
+
+/**
+ * A set of objects that carry a unique numeric `id` (connections), for sets that gain and lose
+ * a member per connection: the same reasoning as {@link IdTable}, with a Set's surface.
+ * Iteration goes over a copy, in ascending id order (the order they were added in).
+ */
+export class IdSet<T extends { readonly id: number }> implements Iterable<T> {
+  readonly #table = new IdTable<T>();
+
+  get size(): number {
+    return this.#table.size;
+  }
+
+  add(v: T): this {
+    this.#table.set(v.id, v);
+    return this;
+  }
+
+  has(v: T): boolean {
+    return this.#table.get(v.id) === v;
+  }
+
+  delete(v: T): boolean {
+    return this.#table.get(v.id) === v && this.#table.delete(v.id);
+  }
+
+  values(): T[] {
+    return this.#table.values();
+  }
+
+  [Symbol.iterator](): Iterator<T> {
+    return this.#table.values()[Symbol.iterator]();
+  }
+
+  clear(): void {
+    this.#table.clear();
+  }
+}
