@@ -5,6 +5,7 @@
  * the Connection when a listing is asked for.
  */
 
+import { IdTable } from "../common/id_table.ts";
 import type { Connection } from "./connection.ts";
 
 /**
@@ -30,7 +31,8 @@ export interface ConnectionEntry {
 }
 
 export class ConnectionRegistry {
-  readonly #entries = new Map<Connection, ConnectionEntry>();
+  /** By connection id; an IdTable, not a Map: see src/common/id_table.ts. */
+  readonly #entries = new IdTable<ConnectionEntry>();
 
   /** Adds a connection; call {@link remove} from the connection's close handler. */
   add(
@@ -47,27 +49,29 @@ export class ConnectionRegistry {
       protocol: "",
       activeStreams: undefined,
     };
-    this.#entries.set(conn, e);
+    this.#entries.set(conn.id, e);
     return e;
   }
 
   remove(conn: Connection): void {
-    this.#entries.delete(conn);
+    if (this.#entries.get(conn.id)?.conn === conn) this.#entries.delete(conn.id);
   }
 
   /** Labels a registered connection with its protocol and an in-flight stream count. */
   describe(conn: Connection, protocol: string, activeStreams?: () => number): void {
-    const e = this.#entries.get(conn);
+    const e = this.get(conn);
     if (!e) return;
     e.protocol = protocol;
     e.activeStreams = activeStreams;
   }
 
   get(conn: Connection): ConnectionEntry | undefined {
-    return this.#entries.get(conn);
+    const e = this.#entries.get(conn.id);
+    return e?.conn === conn ? e : undefined;
   }
 
-  entries(): IterableIterator<ConnectionEntry> {
+  /** A copy, oldest connection first. */
+  entries(): ConnectionEntry[] {
     return this.#entries.values();
   }
 

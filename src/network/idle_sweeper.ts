@@ -1,10 +1,13 @@
 /** One coarse timer for every connection's idle timeout, instead of a timer reset per read. */
 
+import { IdSet } from "../common/id_table.ts";
+
 /**
  * A connection as the sweeper sees it: I/O sets `active`; each sweep that finds it unset adds
  * the sweep period to `idleMs`. So the hot path stores a boolean instead of reading a clock.
  */
 interface Idle {
+  readonly id: number;
   active: boolean;
   idleMs: number;
   idleTimeoutMs: number;
@@ -14,7 +17,8 @@ interface Idle {
 const SWEEP_MS = 1000;
 
 class IdleSweeper {
-  readonly #items = new Set<Idle>();
+  /** An IdSet, not a Set: see src/common/id_table.ts (connections come and go). */
+  readonly #items = new IdSet<Idle>();
   #timer: ReturnType<typeof setInterval> | undefined;
 
   add(c: Idle): void {

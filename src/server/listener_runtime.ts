@@ -1,5 +1,6 @@
 /** A configured listener at run time: accepts, counts, installs the network filter chain. */
 
+import { IdSet } from "../common/id_table.ts";
 import { log } from "../common/logger.ts";
 import type {
   Address,
@@ -57,7 +58,8 @@ export type OriginalDstSettings = ListenerOriginalDst;
 
 export class ListenerRuntime {
   readonly config: ListenerConfig;
-  readonly connections = new Set<Connection>();
+  /** An IdSet, not a Set: see src/common/id_table.ts (connections come and go). */
+  readonly connections = new IdSet<Connection>();
   readonly #listener: Listener | NodeListener;
   /** Set when the filter chain has a tls_context: connections are TLS (or, with inspector, either). */
   readonly #tls: TlsServer | undefined;

@@ -1,6 +1,7 @@
 /** A cluster: its hosts, its balancer, and counted upstream connects to its hosts. */
 
 import { ConnectError, MosnError } from "../common/errors.ts";
+import { IdSet } from "../common/id_table.ts";
 import { log } from "../common/logger.ts";
 import type { Address, ClusterConfig, HostConfig } from "../config/model.ts";
 import { Connection, type ConnectionCounters } from "../network/connection.ts";
@@ -60,7 +61,8 @@ export class ClusterImpl implements Cluster {
   readonly #counters = new Map<Host, ConnectionCounters>();
   /** Set when the cluster's tls_context is on. */
   readonly #tlsStats: TlsStats | undefined;
-  readonly #conns = new Set<Connection>();
+  /** An IdSet, not a Set: see src/common/id_table.ts (connections come and go). */
+  readonly #conns = new IdSet<Connection>();
   #idleWaiters: (() => void)[] = [];
   #closed = false;
 

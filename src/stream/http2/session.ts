@@ -17,6 +17,7 @@
  */
 
 import { log } from "../../common/logger.ts";
+import { IdTable } from "../../common/id_table.ts";
 import { allocBytes } from "../../common/slab.ts";
 import { type Connection, FilterStatus, type ReadFilter } from "../../network/connection.ts";
 import { H2Code, H2ConnectionError, H2StreamError } from "../../protocol/http2/errors.ts";
@@ -134,7 +135,8 @@ const CONNECTION_SPECIFIC = new Set([
 
 export abstract class H2Session<S extends H2Stream> implements ReadFilter {
   readonly conn: Connection;
-  readonly streams = new Map<number, S>();
+  /** Open streams by id (an IdTable, not a Map: see src/common/id_table.ts). */
+  readonly streams = new IdTable<S>();
   readonly stats: Http2Stats | undefined;
   readonly #reader = new FrameReader();
   readonly #decoder = new HpackDecoder();
@@ -154,7 +156,11 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
   settingsReceived = false;
   #connSendWindow = DEFAULT_WINDOW;
   #connUnacked = 0;
-  readonly #blocked = new Set<S>();
+  /**
+   * Streams with data waiting for send window, oldest first. An array, not a Set, for the
+   * reason in src/common/id_table.ts (a churning Set keeps finished streams reachable).
+   */
+  readonly #blocked: S[] = [];
   /** Highest stream id the peer opened (server) / we opened (client). */
   lastStreamId = 0;
   goawaySent = false;
@@ -175,7 +181,7 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
     conn.onClose(() => {
       this.#ended = true;
       this.#reader.stop();
-      const all = [...this.streams.values()];
+      const all = this.streams.values();
       this.streams.clear();
       for (const s of all) {
         if (s.closed) continue;
@@ -566,7 +572,7 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
     this.onGoaway(last);
     if (!this.#isServer) {
       // Streams the peer never processed may be retried elsewhere.
-      for (const s of [...this.streams.values()]) {
+      for (const s of this.streams.values()) {
         if (s.id > last) this.#close(s, "connection_termination", false);
       }
     }
@@ -643,7 +649,7 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
     if (n > 0) this.#writeData(s, chunk, 0, n, false);
     s.out = [{ data: chunk, off: n, end }];
     s.outPromise = new Promise<void>((r) => (s.outResolve = r));
-    this.#blocked.add(s);
+    this.#blocked.push(s);
     return s.outPromise;
   }
 
@@ -694,7 +700,7 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
       }
     }
     // Everything went out.
-    this.#blocked.delete(s);
+    this.#unblock(s);
     const t = s.outTrailers;
     s.outTrailers = undefined;
     this.#releaseOut(s);
@@ -706,12 +712,19 @@ export abstract class H2Session<S extends H2Stream> implements ReadFilter {
     const r = s.outResolve;
     s.outResolve = undefined;
     s.outPromise = undefined;
-    this.#blocked.delete(s);
+    this.#unblock(s);
     r?.();
   }
 
+  #unblock(s: S): void {
+    const b = this.#blocked;
+    if (b.length === 0) return;
+    const i = b.indexOf(s);
+    if (i >= 0) b.splice(i, 1);
+  }
+
   #flushBlocked(): void {
-    for (const s of [...this.#blocked]) {
+    for (const s of this.#blocked.slice()) {
       if (this.#connSendWindow <= 0) return;
       this.#pump(s);
     }

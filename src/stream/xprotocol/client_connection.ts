@@ -4,6 +4,7 @@
  * collide across clients); responses are matched back by that id.
  */
 
+import { IdTable } from "../../common/id_table.ts";
 import { log } from "../../common/logger.ts";
 import { type Connection, FilterStatus, type ReadFilter } from "../../network/connection.ts";
 import { HeaderMap } from "../../protocol/header_map.ts";
@@ -72,7 +73,8 @@ export class XClientConnection implements ReadFilter {
   readonly conn: Connection;
   readonly proto: XProtocol;
   readonly #reader: FrameReader;
-  readonly #inflight = new Map<number, XClientStream>();
+  /** Calls awaiting an answer by request id (not a Map: see src/common/id_table.ts). */
+  readonly #inflight = new IdTable<XClientStream>();
   #nextId = 1;
   #onDrained: (() => void) | undefined;
   /** Keep-alive: reads since the last tick, the heartbeat awaiting its ack, misses in a row. */
@@ -97,7 +99,7 @@ export class XClientConnection implements ReadFilter {
     conn.onClose(() => {
       if (this.#keepalive !== undefined) clearInterval(this.#keepalive);
       // The upstream went away: every pending call ends now, each with its own error.
-      const pending = [...this.#inflight.values()];
+      const pending = this.#inflight.values();
       this.#inflight.clear();
       for (const s of pending) {
         if (s.done) continue;

@@ -4,6 +4,7 @@
  * in whatever order the upstream answers. Heartbeats are answered here, never forwarded.
  */
 
+import { IdTable } from "../../common/id_table.ts";
 import { log } from "../../common/logger.ts";
 import { type Connection, FilterStatus, type ReadFilter } from "../../network/connection.ts";
 import type { Scope } from "../../observability/stats.ts";
@@ -110,7 +111,8 @@ export class XServerConnection implements ReadFilter {
   readonly proto: XProtocol;
   readonly #newStream: NewStreamHandler;
   readonly #reader: FrameReader;
-  readonly #streams = new Set<XServerStream>();
+  /** Calls in flight by our id (an IdTable, not a Set: see src/common/id_table.ts). */
+  readonly #streams = new IdTable<XServerStream>();
   readonly #opts: XServerOptions;
   #nextId = 1;
   #draining = false;
@@ -134,7 +136,7 @@ export class XServerConnection implements ReadFilter {
     this.#opts = opts;
     conn.drainHandler = () => this.drain();
     conn.onClose(() => {
-      for (const s of [...this.#streams]) {
+      for (const s of this.#streams.values()) {
         s.done = true;
         s.receiver.onResetStream("connection_termination");
       }
@@ -184,7 +186,7 @@ export class XServerConnection implements ReadFilter {
     if (f.kind !== "request" && f.kind !== "oneway") return; // stray responses: ignore
     if (this.#draining) this.#busy();
     const s = new XServerStream(this, this.#nextId++, f);
-    this.#streams.add(s);
+    this.#streams.set(s.id, s);
     const req: RequestMessage = {
       method: f.headers.get("method") ?? f.headers.get("sofa_head_method_name") ?? "",
       path: "",
@@ -201,7 +203,7 @@ export class XServerConnection implements ReadFilter {
   }
 
   finish(s: XServerStream): void {
-    this.#streams.delete(s);
+    this.#streams.delete(s.id);
     // The answer is written right after this returns.
     if (this.#draining && this.#streams.size === 0) queueMicrotask(() => this.#idle());
   }
