@@ -105,6 +105,8 @@ export interface XServerOptions {
 const DRAIN_IDLE_CLOSE_MS = 1000;
 const DRAIN_PAUSES = 5;
 const DRAIN_MIN_PAUSE_MS = 2;
+/** A close planned mid-pause is skipped when its timer fires after this fraction of the pause. */
+const DRAIN_LATE_FRACTION = 0.75;
 
 export class XServerConnection implements ReadFilter {
   readonly conn: Connection;
@@ -122,6 +124,8 @@ export class XServerConnection implements ReadFilter {
   #pauses: number[] = [];
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
   #goAwaySent = false;
+  /** While draining: the latest moment of the current pause that is still safe to close in. */
+  #quietUntil = Infinity;
 
   constructor(
     conn: Connection,
@@ -242,6 +246,8 @@ export class XServerConnection implements ReadFilter {
     const shortest = p.length < DRAIN_PAUSES ? 0 : Math.min(...p);
     const regular = shortest >= DRAIN_MIN_PAUSE_MS && Math.max(...p) <= 2 * shortest;
     const wait = regular ? shortest / 2 : DRAIN_IDLE_CLOSE_MS;
+    // A timer that fires late (a busy event loop) is too close to the client's next call.
+    this.#quietUntil = regular ? this.#idleSince + shortest * DRAIN_LATE_FRACTION : Infinity;
     this.#closeTimer = setTimeout(() => this.#closeIfIdle(), wait);
   }
 
@@ -253,6 +259,12 @@ export class XServerConnection implements ReadFilter {
   #closeIfIdle(): void {
     this.#closeTimer = undefined;
     if (this.#streams.size > 0) return;
+    if (performance.now() > this.#quietUntil) {
+      // Missed this pause: try the next one (or close after the idle fallback if none comes).
+      this.#quietUntil = Infinity;
+      this.#closeTimer = setTimeout(() => this.#closeIfIdle(), DRAIN_IDLE_CLOSE_MS);
+      return;
+    }
     const goAway = this.#opts.goAway;
     if (goAway && !this.#goAwaySent) {
       this.#goAwaySent = true;
