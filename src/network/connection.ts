@@ -56,8 +56,6 @@ const BATCH_LIMIT = 64 * 1024;
 
 export class Connection {
   readonly id: number = nextId++;
-  readonly localAddress: string;
-  readonly remoteAddress: string;
   readonly remoteHost: string;
   readonly remotePort: number;
   readonly localHost: string;
@@ -117,8 +115,6 @@ export class Connection {
     this.#counters = options.counters;
     this.#bufferLimit = options.bufferLimitBytes || DEFAULT_BUFFER_LIMIT;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 0;
-    this.localAddress = formatNetAddr(conn.localAddr);
-    this.remoteAddress = formatNetAddr(conn.remoteAddr);
     const r = conn.remoteAddr as Deno.NetAddr;
     const l = conn.localAddr as Deno.NetAddr;
     this.remoteHost = r.hostname ?? "";
@@ -127,6 +123,21 @@ export class Connection {
     this.localPort = l.port ?? 0;
     if (conn.remoteAddr.transport === "tcp") conn.setNoDelay?.(true);
     if (this.idleTimeoutMs > 0) idleSweeper.add(this);
+  }
+
+  // Formatted on first use: most connections (tcp_proxy, keep-alive between requests) never ask,
+  // and two strings per connection are a measurable part of an idle connection's heap.
+  #localAddress: string | undefined;
+  #remoteAddress: string | undefined;
+
+  /** "host:port" (or the unix path) of our end. */
+  get localAddress(): string {
+    return this.#localAddress ??= formatNetAddr(this.#conn.localAddr);
+  }
+
+  /** "host:port" (or the unix path) of the peer. */
+  get remoteAddress(): string {
+    return this.#remoteAddress ??= formatNetAddr(this.#conn.remoteAddr);
   }
 
   /** The underlying transport, for layers (TLS, original-dst) that need it. */
