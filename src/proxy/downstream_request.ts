@@ -70,6 +70,9 @@ function takeControlHeaders(h: HeaderMap): { global: number; tryMs: number } | u
   return found;
 }
 
+/** The empty body list every request starts with (frozen: nothing may push to it). */
+const NO_CHUNKS: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
+
 export class DownstreamRequest implements RequestReceiver, StreamFilterCallbacks {
   readonly info = new StreamInfo();
   readonly stream: ServerStream;
@@ -79,8 +82,9 @@ export class DownstreamRequest implements RequestReceiver, StreamFilterCallbacks
   cluster: Cluster | undefined;
   upstream: UpstreamRequest | undefined;
 
-  /** Body chunks not yet sent, or kept for replay (copies). */
-  bodyChunks: Uint8Array[] = [];
+  /** Body chunks not yet sent, or kept for replay (copies). Starts as the shared empty list so
+   * a bodyless request allocates none; #keep makes the request's own. */
+  bodyChunks: Uint8Array[] = NO_CHUNKS;
   bodyBytes = 0;
   /** The whole body so far fits RETRY_BUFFER_LIMIT, so another attempt can resend it. */
   replayable = true;
@@ -90,7 +94,8 @@ export class DownstreamRequest implements RequestReceiver, StreamFilterCallbacks
   responseStarted = false;
   done = false;
   attempts = 0;
-  readonly triedHosts = new Set<Host>();
+  /** Hosts tried so far; made on the first attempt's pick, not per request up front. */
+  triedHosts: Set<Host> | undefined;
   /** The request's SERVER span; undefined when tracing is off or the request not sampled. */
   trace: ServerTrace | undefined;
 
@@ -197,6 +202,7 @@ export class DownstreamRequest implements RequestReceiver, StreamFilterCallbacks
   }
 
   #keep(chunk: Uint8Array): void {
+    if (this.bodyChunks === NO_CHUNKS) this.bodyChunks = [];
     this.bodyChunks.push(chunk.slice());
     this.bodyBytes += chunk.byteLength;
   }
@@ -309,17 +315,17 @@ export class DownstreamRequest implements RequestReceiver, StreamFilterCallbacks
       cluster,
       this.route!,
     );
-    let host = cluster.lb.chooseHost(
-      this.triedHosts.size > 0 ? { ...ctx, exclude: this.triedHosts } : ctx,
-    );
-    if (!host && this.triedHosts.size > 0) host = cluster.lb.chooseHost(ctx);
+    const tried = this.triedHosts;
+    const excluding = tried !== undefined && tried.size > 0;
+    let host = cluster.lb.chooseHost(excluding ? { ...ctx, exclude: tried } : ctx);
+    if (!host && excluding) host = cluster.lb.chooseHost(ctx);
     if (!host) {
       this.info.setFlag(ResponseFlag.NoHealthyUpstream);
       this.#localReply(502, "no healthy upstream\n", this.route);
       return;
     }
     this.attempts++;
-    this.triedHosts.add(host);
+    (this.triedHosts ??= new Set()).add(host);
     this.info.upstreamHost = host.addressText;
     const r = this.#runReceivers("AfterChooseHost", this.requestEnded);
     if (r !== StreamFilterStatus.Continue) {
@@ -366,7 +372,7 @@ export class DownstreamRequest implements RequestReceiver, StreamFilterCallbacks
         up.sentEnd = true;
       }
       if (!this.replayable) {
-        this.bodyChunks = [];
+        this.bodyChunks = NO_CHUNKS;
       }
       this.stream.continueRequest();
     }
@@ -446,7 +452,7 @@ export class DownstreamRequest implements RequestReceiver, StreamFilterCallbacks
   retryFresh(): boolean {
     if (this.done || this.responseStarted || !this.replayable) return false;
     this.attempts--;
-    this.triedHosts.delete(this.upstream!.host);
+    this.triedHosts?.delete(this.upstream!.host);
     this.#attempt(true);
     return true;
   }

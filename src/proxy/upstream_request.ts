@@ -27,6 +27,11 @@ import type { ClientTrace } from "../observability/otel/types.ts";
 const CONNECT_FAILURE: UpstreamResult = { kind: "connect_failure" };
 const RESET: UpstreamResult = { kind: "reset" };
 const TIMEOUT: UpstreamResult = { kind: "timeout" };
+/** One frozen result per HTTP status, made on first use: no result object per response. */
+const STATUS_RESULTS: UpstreamResult[] = [];
+function statusResult(status: number): UpstreamResult {
+  return STATUS_RESULTS[status] ??= Object.freeze({ kind: "status", status });
+}
 
 export class UpstreamRequest implements ResponseReceiver, PoolCallbacks {
   readonly host: Host;
@@ -128,7 +133,7 @@ export class UpstreamRequest implements ResponseReceiver, PoolCallbacks {
     if (down.info.firstUpstreamByteMs < 0) {
       down.info.firstUpstreamByteMs = Date.now() - down.info.startTime;
     }
-    down.cluster!.reportResult(this.host, { kind: "status", status: resp.status });
+    down.cluster!.reportResult(this.host, statusResult(resp.status));
     const trace = this.trace;
     if (trace) {
       trace.setStatus(resp.status);
