@@ -173,10 +173,11 @@ export class ListenerRuntime {
 
   /**
    * Reload: takes over `old`'s bound socket when this listener (its changed config) has the same
-   * address and socket options, so that nothing is refused or reset between the two; false when
-   * it cannot (then bind a socket of its own).
+   * address and socket options, so that nothing is refused or reset between the two ("taken").
+   * node:net (TLS) listeners cannot hand a socket over: on the same TCP address they bind a
+   * socket of their own in the old one's reuseport group ("join"); else "none" (a fresh bind).
    */
-  takeSocketFrom(old: ListenerRuntime): boolean {
+  takeSocketFrom(old: ListenerRuntime): "taken" | "join" | "none" {
     const a = this.config.address, b = old.config.address;
     const sameAddress = a.kind === "tcp"
       ? b.kind === "tcp" && a.host === b.host && a.port !== 0 && a.port === old.port
@@ -185,12 +186,13 @@ export class ListenerRuntime {
     if (
       !sameAddress || !old.accepting || this.config.bindPort === false ||
       transparent(this.config) !== transparent(old.config)
-    ) return false;
+    ) return "none";
     const from = old.#listener, to = this.#listener;
-    // node:net (TLS) listeners cannot hand a socket over: they join the reuseport group instead.
-    if (!(from instanceof Listener) || !(to instanceof Listener)) return false;
+    if (!(from instanceof Listener) || !(to instanceof Listener)) {
+      return a.kind === "tcp" ? "join" : "none";
+    }
     from.transferTo(to);
-    return true;
+    return "taken";
   }
 
   /** Stops accepting; open connections go on. */

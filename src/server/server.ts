@@ -154,12 +154,9 @@ export class MosnServer implements AdminSource {
         changed.push(cfg.name);
         // Same address: the new settings take over the old socket (nothing refused or reset);
         // the old listener's connections finish with the old settings.
-        if (!l.takeSocketFrom(old)) {
-          // A node:net (TLS) listener on the same address joins the old socket's reuseport
-          // group instead; the old one closes right after.
-          if (sameTcpAddress(old.config.address, cfg.address)) sharedFresh.add(l);
-          fresh.push(l);
-        }
+        const how = l.takeSocketFrom(old);
+        if (how !== "taken") fresh.push(l);
+        if (how === "join") sharedFresh.add(l); // the old socket closes right after
         this.#retire(old);
       } else {
         added.push(cfg.name);
@@ -474,9 +471,4 @@ export class MosnServer implements AdminSource {
     this.#state = "STOPPED";
     this.logger.info("mosn.ts stopped", { mode });
   }
-}
-
-function sameTcpAddress(a: Address, b: Address): boolean {
-  return a.kind === "tcp" && b.kind === "tcp" && a.host === b.host && a.port === b.port &&
-    a.port !== 0;
 }
